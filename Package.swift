@@ -1,0 +1,95 @@
+// swift-tools-version:6.1
+//
+// keepalived-tune: keeps a host's TCP keepalive tuning in force.
+//
+// Layers, one target each; dependencies point toward the model:
+//
+//   keepalived-tune (CLI) ─┬─> KeepaliveDaemon ─┬─> KeepaliveOS ──> KeepaliveModel
+//                          │                    └─> SystemdKit ──> CSystemd (libsystemd)
+//                          └─> KeepaliveOS
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "keepalived-tune",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "keepalived-tune", targets: ["KeepalivedTuneCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure model: tunables, profiles, parsing, include-merging, validation, plans, diffs. No I/O.
+        .target(
+            name: "KeepaliveModel",
+            exclude: [],
+            resources: [.embedInCode("Profiles")],
+            swiftSettings: strict
+        ),
+        // libsystemd through a module map; only SystemdKit imports it.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // sd_notify, the watchdog and the native journal protocol, in Swift.
+        .target(name: "SystemdKit", dependencies: ["CSystemd"], swiftSettings: strict),
+        // The OS shell: /proc/sys access under a configurable root, config and profile files.
+        .target(name: "KeepaliveOS", dependencies: ["KeepaliveModel"], swiftSettings: strict),
+        // The long-running service (`keepalived-tune run`).
+        .target(
+            name: "KeepaliveDaemon",
+            dependencies: ["KeepaliveModel", "KeepaliveOS", "SystemdKit"],
+            swiftSettings: strict
+        ),
+        // The `keepalived-tune` command line.
+        .executableTarget(
+            name: "KeepalivedTuneCLI",
+            dependencies: [
+                "KeepaliveModel", "KeepaliveOS", "KeepaliveDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/keepalived-tune",
+            swiftSettings: strict
+        ),
+
+        // Test support: namespaces (C, needs _GNU_SOURCE), temp dirs, child processes.
+        .target(name: "CTestSupport", path: "Tests/Support/CTestSupport"),
+        .target(
+            name: "KeepaliveTestKit",
+            dependencies: ["CTestSupport", "KeepaliveModel"],
+            path: "Tests/Support/KeepaliveTestKit",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KeepaliveModelTests",
+            dependencies: ["KeepaliveModel", "KeepaliveTestKit"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KeepaliveOSTests",
+            dependencies: ["KeepaliveOS", "KeepaliveModel", "KeepaliveTestKit"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SystemdKitTests",
+            dependencies: ["SystemdKit", "KeepaliveTestKit"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KeepaliveDaemonTests",
+            dependencies: ["KeepaliveDaemon", "KeepaliveModel", "KeepaliveTestKit"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KeepalivedTuneCLITests",
+            dependencies: ["KeepalivedTuneCLI", "KeepaliveModel", "KeepaliveTestKit"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

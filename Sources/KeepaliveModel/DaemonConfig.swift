@@ -1,0 +1,92 @@
+/// What the daemon does when the kernel's values drift from the profile.
+public enum DriftPolicy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Write the profile's value back and report it.
+    case enforce
+    /// Report the drift only.
+    case warn
+}
+
+/// The settings of `keepalived-tune.conf` and its drop-ins, merged, each with its provenance.
+public struct DaemonConfig: Sendable, Hashable {
+    /// The default profile when no config names one.
+    public static let defaultProfile = ProfileName("default")!
+    /// The accepted range of `check-interval`, in seconds: 1 s to 1 h.
+    public static let checkIntervalRange = 1...3600
+
+    /// `profile =`: the profile to keep in force; `default` when unset.
+    public var profile: Located<ProfileName>?
+    /// `check-interval =`: seconds between re-reads of the kernel values; 5 when unset.
+    public var checkInterval: Located<Int>?
+    /// `on-drift =`: enforce (default) or warn.
+    public var onDrift: Located<DriftPolicy>?
+    /// `restore-on-stop =`: put back the values found at start on stop; no when unset.
+    public var restoreOnStop: Located<Bool>?
+    /// `[sysctl]`: local overrides on top of the profile.
+    public var overrides: [Tunable: Located<Int>] = [:]
+
+    public init() {}
+
+    /// The profile to use, with the built-in default.
+    public var profileName: ProfileName { profile?.value ?? DaemonConfig.defaultProfile }
+    /// The check interval in seconds, with the default of 5.
+    public var checkIntervalSeconds: Int { checkInterval?.value ?? 5 }
+    /// The drift policy, with the default of enforce.
+    public var driftPolicy: DriftPolicy { onDrift?.value ?? .enforce }
+    /// Whether to restore the original values on stop, with the default of no.
+    public var restoresOnStop: Bool { restoreOnStop?.value ?? false }
+
+    /// The keys a config file may hold.
+    public static let schema = Schema<DaemonConfig>(kind: "config", rules: [
+        .init(section: "daemon", key: "profile") { config, text, location in
+            store(ValueParser.profileName(text, key: "profile", at: location), in: &config.profile, at: location)
+        },
+        .init(section: "daemon", key: "check-interval") { config, text, location in
+            let parsed = TimeSpan.parseSeconds(text)
+                .mapError { Diagnostic.error(.notANumber, at: location, "check-interval: \($0.explanation)") }
+                .flatMap { seconds in
+                    checkIntervalRange.contains(seconds) ? .success(seconds)
+                        : .failure(.error(.outOfRange, at: location,
+                            "check-interval = \(text.shortened) is out of range; it must be 1s..1h"))
+                }
+            return store(parsed, in: &config.checkInterval, at: location)
+        },
+        .init(section: "daemon", key: "on-drift") { config, text, location in
+            let parsed: Result<DriftPolicy, Diagnostic> = DriftPolicy(rawValue: text.lowercased()).map { .success($0) }
+                ?? .failure(.error(.invalidChoice, at: location,
+                    "on-drift = \(text.shortened) is not valid; use 'enforce' or 'warn'"))
+            return store(parsed, in: &config.onDrift, at: location)
+        },
+        .init(section: "daemon", key: "restore-on-stop") { config, text, location in
+            store(parseBoolean(text, key: "restore-on-stop", at: location), in: &config.restoreOnStop, at: location)
+        },
+    ] + ValueParser.sysctlRules(\DaemonConfig.overrides))
+
+    /// Parses the main file and then each drop-in, later files winning key by key.
+    public static func parse(_ sources: [SourceText]) -> (DaemonConfig, [Diagnostic]) {
+        var config = DaemonConfig()
+        var diagnostics: [Diagnostic] = []
+        for source in sources {
+            diagnostics += schema.read(source, into: &config)
+        }
+        return (config, diagnostics)
+    }
+
+    /// Stores a parsed value with its location, or returns the parse error.
+    private static func store<T>(_ result: Result<T, Diagnostic>, in slot: inout Located<T>?,
+                                 at location: SourceLocation) -> Diagnostic? {
+        switch result {
+        case .success(let value): slot = Located(value, at: location); return nil
+        case .failure(let diagnostic): return diagnostic
+        }
+    }
+
+    /// systemd's booleans: yes/no, true/false, on/off, 1/0.
+    static func parseBoolean(_ text: String, key: String, at location: SourceLocation) -> Result<Bool, Diagnostic> {
+        switch text.lowercased() {
+        case "yes", "true", "on", "1": .success(true)
+        case "no", "false", "off", "0": .success(false)
+        default: .failure(.error(.invalidChoice, at: location,
+            "\(key) = \(text.shortened) is not a boolean; use 'yes' or 'no'"))
+        }
+    }
+}

@@ -1,0 +1,70 @@
+/// The three keepalive values, as a profile wants them or as the kernel has them.
+public struct KeepaliveValues: Sendable, Hashable, Codable {
+    public var time: Int
+    public var intvl: Int
+    public var probes: Int
+
+    /// Creates a value set from its three members.
+    public init(time: Int, intvl: Int, probes: Int) {
+        self.time = time
+        self.intvl = intvl
+        self.probes = probes
+    }
+
+    /// The kernel's defaults, which every new network namespace starts with: 7200/75/9.
+    public static let kernelDefaults = KeepaliveValues(
+        time: Tunable.time.spec.kernelDefault,
+        intvl: Tunable.intvl.spec.kernelDefault,
+        probes: Tunable.probes.spec.kernelDefault)
+
+    /// Reads or sets one member by its key.
+    public subscript(key: Tunable) -> Int {
+        get {
+            switch key {
+            case .time: time
+            case .intvl: intvl
+            case .probes: probes
+            }
+        }
+        set {
+            switch key {
+            case .time: time = newValue
+            case .intvl: intvl = newValue
+            case .probes: probes = newValue
+            }
+        }
+    }
+
+    /// Seconds until a dead peer on an idle connection is declared dead: time + intvl × probes.
+    public var detectionSeconds: Int { time + intvl * probes }
+
+    /// `1800/30/3`: the compact form used in status lines and logs.
+    public var compact: String { "\(time)/\(intvl)/\(probes)" }
+
+    /// The keys whose values differ from `expected`, in table order.
+    ///
+    /// This one diff serves both the apply plan (what to write) and drift detection
+    /// (what the kernel lost).
+    public func differences(from expected: KeepaliveValues) -> [ValueDifference] {
+        Tunable.allCases.compactMap { key in
+            self[key] == expected[key]
+                ? nil : ValueDifference(key: key, expected: expected[key], actual: self[key])
+        }
+    }
+}
+
+/// One key whose actual value differs from the expected one.
+public struct ValueDifference: Sendable, Hashable, Codable {
+    /// The key that differs.
+    public let key: Tunable
+    /// The value the policy wants.
+    public let expected: Int
+    /// The value found in the kernel.
+    public let actual: Int
+
+    public init(key: Tunable, expected: Int, actual: Int) {
+        self.key = key
+        self.expected = expected
+        self.actual = actual
+    }
+}

@@ -1,0 +1,110 @@
+import KeepaliveModel
+
+/// Finds profiles in search-path order: the on-disk directories first, the built-ins last.
+/// The first directory holding `NAME.conf` wins, so `/etc` overrides `/usr/lib`.
+public struct ProfileSearchPath: Sendable {
+    /// The on-disk directories used when none are given.
+    public static let defaultDirectories = [
+        "/etc/keepalived-tune/profiles",
+        "/usr/local/lib/keepalived-tune/profiles",
+        "/usr/lib/keepalived-tune/profiles",
+    ]
+
+    /// The on-disk directories, searched in order before the built-ins.
+    public let directories: [String]
+    let reader: FileReader
+
+    public init(directories: [String] = ProfileSearchPath.defaultDirectories, reader: FileReader = FileReader()) {
+        self.directories = directories.map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.reader = reader
+    }
+
+    /// The layer index of the built-in profiles: after every directory.
+    public var builtinLayer: Int { directories.count }
+
+    /// A human name for a layer: its directory or `<built-in>`.
+    public func layerName(_ layer: Int) -> String {
+        layer < directories.count ? directories[layer] : BuiltinProfiles.directory
+    }
+
+    /// Looks `name` up in the layers after `after` (all layers when `nil`).
+    public func lookup(_ name: ProfileName, after: Int?) -> ProfileLookupResult {
+        let start = after.map { $0 + 1 } ?? 0
+        for layer in start..<directories.count {
+            switch reader.read("\(directories[layer])/\(name.fileName)") {
+            case .missing: continue
+            case .failed(let diagnostic): return .failed(diagnostic)
+            case .read(let source): return .found(ProfileFile(layer: layer, source: source))
+            }
+        }
+        if start <= builtinLayer, let source = BuiltinProfiles.all[name] {
+            return .found(ProfileFile(layer: builtinLayer, source: source))
+        }
+        return .notFound
+    }
+
+    /// Every profile file on the path, layer by layer, with `shadowed` set for those hidden
+    /// by a file of the same name in an earlier layer. Files whose names are not valid
+    /// profile names are reported, never opened.
+    public func inventory() -> (entries: [InventoryEntry], diagnostics: [Diagnostic]) {
+        var entries: [InventoryEntry] = []
+        var diagnostics: [Diagnostic] = []
+        var seen: Set<ProfileName> = []
+        for (layer, directory) in directories.enumerated() {
+            switch reader.confFiles(in: directory) {
+            case .failure(let diagnostic): diagnostics.append(diagnostic)
+            case .success(let files):
+                for file in files {
+                    let stem = String(file.dropLast(".conf".count))
+                    guard let name = ProfileName(stem) else {
+                        diagnostics.append(.warning(.invalidProfileName, at: SourceLocation(file: "\(directory)/\(file)", line: nil),
+                            "ignored: \(ProfileName.problem(with: stem) ?? "invalid profile name")"))
+                        continue
+                    }
+                    entries.append(InventoryEntry(name: name, layer: layer, path: "\(directory)/\(file)",
+                                                  shadowed: !seen.insert(name).inserted))
+                }
+            }
+        }
+        for name in BuiltinProfiles.all.keys.sorted() {
+            entries.append(InventoryEntry(name: name, layer: builtinLayer, path: BuiltinProfiles.all[name]!.path,
+                                          shadowed: !seen.insert(name).inserted))
+        }
+        return (entries, diagnostics)
+    }
+
+    /// The names of every profile on the path, sorted.
+    public func names() -> [ProfileName] {
+        Array(Set(inventory().entries.map(\.name))).sorted()
+    }
+
+    /// Resolves the profile `name`, following includes through this path.
+    public func resolve(_ name: ProfileName) -> (ResolvedProfile?, [Diagnostic]) {
+        ProfileResolver.resolve(name, lookup: lookup)
+    }
+
+    /// Resolves the profile in one particular file (for `check`, which validates shadowed
+    /// files too).
+    public func resolve(_ entry: InventoryEntry) -> (ResolvedProfile?, [Diagnostic]) {
+        let source: SourceText
+        if entry.layer == builtinLayer, let builtin = BuiltinProfiles.all[entry.name] {
+            source = builtin
+        } else {
+            switch reader.read(entry.path) {
+            case .read(let read): source = read
+            case .missing: return (nil, [])
+            case .failed(let diagnostic): return (nil, [diagnostic])
+            }
+        }
+        return ProfileResolver.resolve(entry.name, file: ProfileFile(layer: entry.layer, source: source), lookup: lookup)
+    }
+}
+
+/// One profile file found on the search path.
+public struct InventoryEntry: Sendable, Hashable {
+    public let name: ProfileName
+    public let layer: Int
+    public let path: String
+    /// Whether an earlier layer holds a profile of the same name, which wins.
+    public let shadowed: Bool
+}

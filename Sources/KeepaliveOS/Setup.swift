@@ -1,0 +1,80 @@
+import KeepaliveModel
+
+/// Where keepalived-tune finds its config, profiles and sysctls: the defaults, or what the
+/// command line says. The daemon and every command load through this one type.
+public struct Setup: Sendable {
+    /// The config file used when `--config` is not given.
+    public static let defaultConfigPath = "/etc/keepalived-tune/keepalived-tune.conf"
+
+    /// The main config file; it may be missing.
+    public var configPath: String
+    /// The profile search path.
+    public var searchPath: ProfileSearchPath
+    /// The directory the sysctls are read and written under.
+    public var sysctlRoot: String
+    let reader: FileReader
+
+    public init(configPath: String = Setup.defaultConfigPath,
+                profileDirectories: [String]? = nil,
+                sysctlRoot: String = SysctlTree.defaultRoot,
+                reader: FileReader = FileReader()) {
+        self.configPath = configPath
+        self.searchPath = ProfileSearchPath(directories: profileDirectories ?? ProfileSearchPath.defaultDirectories,
+                                            reader: reader)
+        self.sysctlRoot = sysctlRoot
+        self.reader = reader
+    }
+
+    /// The drop-in directory beside the config: `keepalived-tune.conf.d`.
+    public var dropInDirectory: String { "\(configPath).d" }
+
+    /// Reads the config and its drop-ins (in lexical order) and parses them.
+    ///
+    /// A missing main file is not an error: the built-in defaults (`profile = default`) serve.
+    public func loadConfig() -> ConfigLoad {
+        var sources: [SourceText] = []
+        var diagnostics: [Diagnostic] = []
+        var paths = [configPath]
+        switch reader.confFiles(in: dropInDirectory) {
+        case .success(let names): paths += names.map { "\(dropInDirectory)/\($0)" }
+        case .failure(let diagnostic): diagnostics.append(diagnostic)
+        }
+        for path in paths {
+            switch reader.read(path) {
+            case .read(let source): sources.append(source)
+            case .missing: continue
+            case .failed(let diagnostic): diagnostics.append(diagnostic)
+            }
+        }
+        let (config, found) = DaemonConfig.parse(sources)
+        return ConfigLoad(config: config, files: sources.map(\.path), diagnostics: diagnostics + found)
+    }
+
+    /// Loads the config and resolves the policy it names.
+    public func loadPolicy() -> PolicyLoad {
+        let load = loadConfig()
+        let (policy, diagnostics) = Policy.make(config: load.config, configDiagnostics: load.diagnostics,
+                                                knownProfiles: searchPath.names(),
+                                                lookup: searchPath.lookup)
+        return PolicyLoad(policy: policy, configFiles: load.files, diagnostics: diagnostics)
+    }
+
+    /// A fresh sysctl tree under ``sysctlRoot``.
+    public func sysctlTree() -> SysctlTree { SysctlTree(root: sysctlRoot, syscalls: reader.syscalls) }
+}
+
+/// The parsed config and what reading it found.
+public struct ConfigLoad: Sendable {
+    public let config: DaemonConfig
+    /// The files that were read, main file first; empty when none exist.
+    public let files: [String]
+    public let diagnostics: [Diagnostic]
+}
+
+/// The policy, or the reasons there is none.
+public struct PolicyLoad: Sendable {
+    /// The policy; `nil` exactly when ``diagnostics`` hold an error.
+    public let policy: Policy?
+    public let configFiles: [String]
+    public let diagnostics: [Diagnostic]
+}

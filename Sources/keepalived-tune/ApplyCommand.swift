@@ -1,0 +1,69 @@
+import ArgumentParser
+import KeepaliveModel
+import KeepaliveOS
+
+/// `keepalived-tune apply [NAME]`: puts a profile in force once, all or nothing.
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Apply a profile once, all or nothing.",
+        discussion: """
+        Without NAME, applies the configured profile with the config's [sysctl] overrides. \
+        With NAME, applies that profile exactly as it resolves, and the config is not read. \
+        Prints each change as 'key: old -> new'. If any write fails, the keys already changed \
+        are restored. Exits 0 on success, 2 if the config or profile is invalid, 3 on a \
+        system failure.
+        """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The profile to apply; the configured one when omitted.")
+    var name: String?
+
+    func run() throws {
+        let setup = options.setup
+        let (label, target) = try resolveTarget(setup)
+        let report = Applier.apply(target, to: setup.sysctlTree())
+        guard report.succeeded else {
+            for failure in report.failures { Output.error("keepalived-tune: \(failure)") }
+            if report.leftInconsistent {
+                Output.error("keepalived-tune: apply failed and could not restore every key; check the values above")
+            } else if report.restored.isEmpty {
+                Output.error("keepalived-tune: apply failed; nothing was changed")
+            } else {
+                Output.error("keepalived-tune: apply failed; restored \(report.restored.map(\.sysctlName).joined(separator: ", ")) to their previous values")
+            }
+            throw Exit.systemFailure
+        }
+        for change in report.changes {
+            print("\(change.key.sysctlName): \(change.actual) -> \(change.expected)")
+        }
+        let already = report.changes.isEmpty ? " (already in force, nothing written)" : ""
+        print("\(label) in force: \(target.compact)\(already)")
+    }
+
+    /// The label and values to apply: profile NAME, or the configured policy.
+    private func resolveTarget(_ setup: Setup) throws -> (String, KeepaliveValues) {
+        guard let name else {
+            let policy = try setup.policyOrExit(consequence: "nothing was applied")
+            let overrides = policy.overriddenKeys.isEmpty ? "" : " with local overrides"
+            return ("profile \(policy.profile.name)\(overrides)", policy.values)
+        }
+        guard let profileName = ProfileName(name) else {
+            Output.error("keepalived-tune: \(ProfileName.problem(with: name) ?? "invalid profile name"); nothing was applied")
+            throw Exit.invalid
+        }
+        let (profile, diagnostics) = setup.searchPath.resolve(profileName)
+        guard let profile else {
+            if diagnostics.hasErrors {
+                Output.rejected(diagnostics, consequence: "nothing was applied")
+            } else {
+                let known = setup.searchPath.names().map(\.rawValue)
+                Output.error("keepalived-tune: no profile named '\(profileName)'\(Suggestion.phrase(for: name, among: known)); nothing was applied")
+            }
+            throw Exit.invalid
+        }
+        Output.diagnostics(diagnostics)
+        return ("profile \(profile.name)", profile.values)
+    }
+}

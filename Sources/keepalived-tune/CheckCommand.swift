@@ -1,0 +1,46 @@
+import ArgumentParser
+import KeepaliveModel
+import KeepaliveOS
+
+/// `keepalived-tune check`: validates the config, its drop-ins and every profile.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the config, its drop-ins and every profile on the search path.",
+        discussion: """
+        Prints FILE:LINE: diagnostics on stderr. Exits 0 if everything is valid (warnings \
+        allowed), 2 otherwise. Nothing is applied.
+        """)
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let setup = options.setup
+        let (entries, inventoryDiagnostics) = setup.searchPath.inventory()
+        var diagnostics = inventoryDiagnostics
+        for entry in entries {
+            diagnostics += setup.searchPath.resolve(entry).1
+        }
+        let load = setup.loadPolicy()
+        diagnostics += load.diagnostics
+        diagnostics = diagnostics.uniqued()
+        guard let policy = load.policy, !diagnostics.hasErrors else {
+            Output.rejected(diagnostics, consequence: "fix them before starting or reloading keepalived-tune")
+            throw Exit.invalid
+        }
+        Output.diagnostics(diagnostics)
+        let config = load.configFiles.isEmpty
+            ? "\(setup.configPath) (missing: built-in defaults)" : load.configFiles.joined(separator: ", ")
+        print("config:   \(config)")
+        print("profile:  \(policy.profile.name) (\(policy.values.compact)) from \(policy.profile.source)")
+        print("profiles: \(entries.count) file\(entries.count == 1 ? "" : "s") checked, all valid")
+    }
+}
+
+extension Array where Element: Hashable {
+    /// The elements in order, each kept once.
+    func uniqued() -> [Element] {
+        var seen: Set<Element> = []
+        return filter { seen.insert($0).inserted }
+    }
+}

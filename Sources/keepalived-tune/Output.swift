@@ -1,0 +1,69 @@
+import KeepaliveModel
+import KeepaliveOS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writing to the terminal: stdout for results, stderr for diagnostics.
+enum Output {
+    /// Writes a line to standard error.
+    static func error(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// Prints each diagnostic as `FILE:LINE: severity: message` on standard error.
+    static func diagnostics(_ diagnostics: [Diagnostic]) {
+        for diagnostic in diagnostics { error(diagnostic.description) }
+    }
+
+    /// Prints diagnostics and a closing line saying what happens next, if there were errors.
+    static func rejected(_ diagnostics: [Diagnostic], consequence: String) {
+        Output.diagnostics(diagnostics)
+        let count = diagnostics.errors.count
+        error("keepalived-tune: \(count) error\(count == 1 ? "" : "s"); \(consequence)")
+    }
+
+    /// Prints a value as pretty, key-sorted JSON on standard output.
+    static func json(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Lays rows out in left-aligned columns separated by two spaces.
+    static func table(_ rows: [[String]]) -> [String] {
+        let widths = rows.reduce(into: [Int]()) { widths, row in
+            for (index, cell) in row.enumerated() {
+                if index < widths.count { widths[index] = max(widths[index], cell.count) }
+                else { widths.append(cell.count) }
+            }
+        }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(to: widths[index])
+            }.joined(separator: "  ")
+        }
+    }
+
+    /// `1800 (30min)` for seconds, `3` for a count.
+    static func value(_ value: Int, of key: Tunable) -> String {
+        TimeSpan.describe(value, unit: key.spec.unit)
+    }
+
+    /// `1890 s (31min 30s)`.
+    static func detection(_ seconds: Int) -> String {
+        "\(seconds) s (\(TimeSpan.format(seconds: seconds)))"
+    }
+}
+
+extension String {
+    func padding(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

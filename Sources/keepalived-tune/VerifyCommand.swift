@@ -1,0 +1,31 @@
+import ArgumentParser
+import KeepaliveModel
+import KeepaliveOS
+
+/// `keepalived-tune verify`: compares the kernel with the configured policy.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Compare the kernel's values with the configured profile and overrides.",
+        discussion: """
+        Exits 0 if they match, 1 on drift (one line per key: expected vs actual), 2 if the \
+        config is invalid, 3 if the values cannot be read.
+        """)
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let setup = options.setup
+        let policy = try setup.policyOrExit(consequence: "cannot verify")
+        let actual = try setup.kernelValuesOrExit(setup.sysctlTree())
+        let drift = actual.differences(from: policy.values)
+        guard drift.isEmpty else {
+            for difference in drift {
+                print("\(difference.key.sysctlName): expected \(difference.expected), actual \(difference.actual)")
+            }
+            print("drift: \(drift.count) of 3 values differ from profile \(policy.profile.name)")
+            throw Exit.drift
+        }
+        print("in force: profile \(policy.profile.name) (\(policy.values.compact))")
+    }
+}
