@@ -85,7 +85,7 @@ public struct Schema<Document>: Sendable {
                 }
             }
         }
-        return diagnostics
+        return diagnostics.sorted { ($0.location.line ?? 0) < ($1.location.line ?? 0) }
     }
 }
 

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Runs a program to completion and captures its output.
+public struct ChildProcess {
+    /// What a finished program left behind.
+    public struct Result: CustomStringConvertible, Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+        public var description: String { "exit \(status)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
+    }
+
+    /// Runs `arguments[0]` (searched in PATH) with the rest as arguments.
+    public static func run(_ arguments: [String], environment: [String: String]? = nil,
+                           stdin: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes to the end before waiting, so a chatty child never blocks.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// The directory holding the package's built products (beside the test bundle).
+    public static var productsDirectory: String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (executable as NSString).deletingLastPathComponent
+    }
+
+    /// The built `keepalived-tune` binary.
+    public static var keepalivedTune: String { "\(productsDirectory)/keepalived-tune" }
+}
+
+/// Running commands in a fresh private network namespace through unshare(1): `-n` as
+/// root, `-rn` (a user namespace too) otherwise.
+public enum UnshareNetwork {
+    /// The unshare prefix for this user.
+    public static var prefix: [String] { geteuid() == 0 ? ["unshare", "-n"] : ["unshare", "-rn"] }
+
+    /// Why unshare cannot give a private network namespace here, or `nil` if it can.
+    public static let unavailableReason: String? = {
+        guard let result = try? ChildProcess.run(prefix + ["true"]) else { return "unshare(1) is not installed" }
+        return result.status == 0 ? nil : "\(prefix.joined(separator: " ")) failed: \(result.stderr)"
+    }()
+
+    /// Runs a shell script in one new private network namespace.
+    public static func script(_ script: String, environment: [String: String]? = nil) throws -> ChildProcess.Result {
+        try ChildProcess.run(prefix + ["sh", "-c", script], environment: environment)
+    }
+}
