@@ -71,8 +71,9 @@ public enum Applier {
         var restored: [Tunable] = []
         var failures: [SysctlFailure] = []
         for key in keys {
+            // An unreadable key is written anyway: a failed write may have left it empty.
+            if (try? tree.read(key)) == values[key] { continue }
             do {
-                if try tree.read(key) == values[key] { continue }
                 try tree.write(key, values[key])
                 restored.append(key)
             } catch {

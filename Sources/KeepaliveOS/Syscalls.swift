@@ -53,6 +53,8 @@ public struct Syscalls: Sendable {
     public var pread: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int) -> Result<Int, Errno>
     /// `pwrite(2)`: writes the bytes at the offset, returns the byte count.
     public var pwrite: @Sendable (_ fd: Int32, _ bytes: UnsafeRawBufferPointer, _ offset: Int) -> Result<Int, Errno>
+    /// `ftruncate(2)`: cuts a file to a length.
+    public var ftruncate: @Sendable (_ fd: Int32, _ length: Int) -> Result<Void, Errno>
     /// `fstat(2)`: whether the descriptor is a regular file, a directory, and its size.
     public var fstat: @Sendable (_ fd: Int32) -> Result<FileStatus, Errno>
     /// `close(2)`.
@@ -63,6 +65,7 @@ public struct Syscalls: Sendable {
     public init(open: @escaping @Sendable (String, Int32) -> Result<Int32, Errno>,
                 pread: @escaping @Sendable (Int32, UnsafeMutableRawBufferPointer, Int) -> Result<Int, Errno>,
                 pwrite: @escaping @Sendable (Int32, UnsafeRawBufferPointer, Int) -> Result<Int, Errno>,
+                ftruncate: @escaping @Sendable (Int32, Int) -> Result<Void, Errno>,
                 fstat: @escaping @Sendable (Int32) -> Result<FileStatus, Errno>,
                 close: @escaping @Sendable (Int32) -> Void,
                 readDirectory: @escaping @Sendable (String) -> Result<[String], Errno>) {
@@ -70,6 +73,7 @@ public struct Syscalls: Sendable {
         self.readDirectory = readDirectory
         self.pread = pread
         self.pwrite = pwrite
+        self.ftruncate = ftruncate
         self.fstat = fstat
         self.close = close
     }
@@ -82,6 +86,9 @@ public struct Syscalls: Sendable {
         },
         pwrite: { fd, bytes, offset in
             retrying { Int(Glibc.pwrite(fd, bytes.baseAddress, bytes.count, off_t(offset))) }
+        },
+        ftruncate: { fd, length in
+            retrying { Glibc.ftruncate(fd, off_t(length)) }.map { _ in () }
         },
         fstat: { fd in
             var info = stat()

@@ -55,13 +55,16 @@ public final class SysctlTree {
         KeepaliveValues(time: try read(.time), intvl: try read(.intvl), probes: try read(.probes))
     }
 
-    /// Writes one value: open, write the decimal text and a newline, close.
+    /// Writes one value: open, write the decimal text and a newline at offset 0, cut the
+    /// file there, close.
     ///
-    /// A short write is a failure. The caller reads the value back to verify it.
+    /// The cut is a no-op on /proc/sys and keeps a plain-file stand-in exact; the file is
+    /// not opened with O_TRUNC, so a write that fails leaves the old value in place, as the
+    /// kernel does. A short write is a failure. The caller reads the value back to verify it.
     public func write(_ key: Tunable, _ value: Int) throws(SysctlFailure) {
         let file = path(for: key)
         let fd: Int32
-        switch syscalls.open(file, O_WRONLY | O_TRUNC | O_NOCTTY | O_NOFOLLOW) {
+        switch syscalls.open(file, O_WRONLY | O_NOCTTY | O_NOFOLLOW) {
         case .success(let opened): fd = opened
         case .failure(let error):
             throw SysctlFailure(key: key, path: file, operation: .write, value: value, errno: error)
@@ -70,7 +73,9 @@ public final class SysctlTree {
         let bytes = Array("\(value)\n".utf8)
         switch bytes.withUnsafeBytes({ syscalls.pwrite(fd, $0, 0) }) {
         case .success(let written) where written == bytes.count:
-            return
+            if case .failure(let error) = syscalls.ftruncate(fd, written) {
+                throw SysctlFailure(key: key, path: file, operation: .write, value: value, errno: error)
+            }
         case .success(let written):
             throw SysctlFailure(key: key, path: file, operation: .write, value: value,
                                 detail: "short write: \(written) of \(bytes.count) bytes")
