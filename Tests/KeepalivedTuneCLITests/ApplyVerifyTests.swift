@@ -1,0 +1,90 @@
+import Foundation
+import KeepaliveTestKit
+import Testing
+
+@Suite("apply, verify and status against a fake sysctl root")
+struct ApplyVerifyTests {
+    @Test func applyPrintsEachChangeThenVerifyAndStatusAgree() throws {
+        let harness = try CLIHarness()
+        try harness.config("[daemon]\nprofile = server\n")
+        let apply = try harness.run("apply")
+        #expect(apply.status == 0, "\(apply)")
+        #expect(apply.stdout == """
+            net.ipv4.tcp_keepalive_time: 7200 -> 1800
+            net.ipv4.tcp_keepalive_intvl: 75 -> 30
+            net.ipv4.tcp_keepalive_probes: 9 -> 3
+            profile server in force: 1800/30/3
+
+            """)
+        #expect(try harness.sysctl.compact() == "1800/30/3")
+        #expect(try harness.run("verify").status == 0)
+
+        try harness.sysctl.set("tcp_keepalive_time", 7200)
+        let verify = try harness.run("verify")
+        #expect(verify.status == 1)
+        #expect(verify.stdout.hasPrefix("net.ipv4.tcp_keepalive_time: expected 1800, actual 7200\n"))
+
+        let status = try harness.run("status", "--json")
+        #expect(status.status == 0)
+        let json = try #require(try CLIHarness.json(status) as? [String: Any])
+        #expect(json["name"] as? String == "server")
+        #expect(json["drift"] as? Bool == true)
+        #expect((json["expected"] as? [String: Int])?["tcp_keepalive_time"] == 1800)
+        #expect((json["actual"] as? [String: Int])?["tcp_keepalive_time"] == 7200)
+        #expect(json["detection_seconds"] as? Int == 1890)
+    }
+
+    @Test func applyByNameIgnoresTheConfigOverrides() throws {
+        let harness = try CLIHarness()
+        try harness.config("[daemon]\nprofile = server\n[sysctl]\nnet.ipv4.tcp_keepalive_probes = 5\n")
+        #expect(try harness.run("apply", "web").status == 0)
+        #expect(try harness.sysctl.compact() == "1800/15/3")
+        #expect(try harness.run("apply").status == 0)
+        #expect(try harness.sysctl.compact() == "1800/30/5")
+        let again = try harness.run("apply")
+        #expect(again.stdout.contains("already in force, nothing written"))
+    }
+
+    @Test func anUnwritableRootIsASystemFailureWithExit3() throws {
+        let harness = try CLIHarness()
+        let result = try ChildProcess.run([ChildProcess.keepalivedTune, "apply", "server", "--profile-dir", harness.profileDirectory,
+                                           "--sysctl-root", harness.directory.url("no-such-root")])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("cannot read \(harness.directory.url("no-such-root"))/net/ipv4/tcp_keepalive_time: No such file or directory (ENOENT)"))
+    }
+
+    @Test func statusHumanOutputShowsExpectedKernelAndDrift() throws {
+        let harness = try CLIHarness()
+        try harness.config("[daemon]\nprofile = web\n")
+        let status = try harness.run("status")
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("net.ipv4.tcp_keepalive_intvl   15 (15s)      75 (1min 15s)  DRIFT"), "\(status.stdout)")
+        #expect(status.stdout.contains("state:    DRIFT (3 of 3 values differ)"))
+    }
+}
+
+/// The acceptance run: the real /proc/sys in a private network namespace.
+@Suite("apply and verify inside unshare -n",
+       .enabled(if: UnshareNetwork.unavailableReason == nil, Comment(rawValue: UnshareNetwork.unavailableReason ?? "")))
+struct NamespaceTests {
+    @Test func applyServerThenVerifyThenDrift() throws {
+        let host = HostKeepalive.snapshot()
+        let directory = try TemporaryDirectory()
+        let config = try directory.write("k.conf", "[daemon]\nprofile = server\n")
+        let result = try UnshareNetwork.script("""
+            kt() { cmd=$1; shift; \(ChildProcess.keepalivedTune) "$cmd" --config '\(config)' --profile-dir '\(directory.url("none"))' "$@"; }
+            kt apply server; echo "apply=$?"
+            echo "values=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)/$(cat /proc/sys/net/ipv4/tcp_keepalive_intvl)/$(cat /proc/sys/net/ipv4/tcp_keepalive_probes)"
+            kt verify; echo "verify=$?"
+            sysctl -q -w net.ipv4.tcp_keepalive_time=7200
+            kt verify; echo "verify=$?"
+            """)
+        #expect(result.status == 0, "\(result)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("apply=0"), "\(result)")
+        #expect(lines.contains("values=1800/30/3"))
+        #expect(lines.filter { $0.hasPrefix("verify=") } == ["verify=0", "verify=1"])
+        #expect(lines.contains("net.ipv4.tcp_keepalive_time: expected 1800, actual 7200"))
+        #expect(HostKeepalive.snapshot() == host)
+    }
+}
