@@ -4,7 +4,8 @@
 //
 // Layers, one target each; dependencies point toward the model:
 //
-//   keepalived-tune (CLI) ─┬─> KeepaliveDaemon ─┬─> KeepaliveOS ──> KeepaliveModel
+//   keepalived-tune (CLI) ─┬─> KeepaliveDaemon ─┬─> KeepaliveOS ──┬─> KeepaliveModel
+//                          │                    │                 └─> CLinux (signalfd)
 //                          │                    └─> SystemdKit ──> CSystemd (libsystemd)
 //                          └─> KeepaliveOS
 import PackageDescription
@@ -21,6 +22,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure model: tunables, profiles, parsing, include-merging, validation, plans, diffs. No I/O.
@@ -37,13 +39,23 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         // sd_notify, the watchdog and the native journal protocol, in Swift.
-        .target(name: "SystemdKit", dependencies: ["CSystemd"], swiftSettings: strict),
-        // The OS shell: /proc/sys access under a configurable root, config and profile files.
-        .target(name: "KeepaliveOS", dependencies: ["KeepaliveModel"], swiftSettings: strict),
+        .target(
+            name: "SystemdKit",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Linux calls Swift's Glibc module does not export (signalfd).
+        .target(name: "CLinux"),
+        // The OS shell: /proc/sys access under a configurable root, config and profile files,
+        // and the kernel event sources the daemon waits on (inotify, signalfd, poll).
+        .target(name: "KeepaliveOS", dependencies: ["KeepaliveModel", "CLinux"], swiftSettings: strict),
         // The long-running service (`keepalived-tune run`).
         .target(
             name: "KeepaliveDaemon",
-            dependencies: ["KeepaliveModel", "KeepaliveOS", "SystemdKit"],
+            dependencies: [
+                "KeepaliveModel", "KeepaliveOS", "SystemdKit",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // The `keepalived-tune` command line.
@@ -77,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SystemdKitTests",
-            dependencies: ["SystemdKit", "KeepaliveTestKit"],
+            dependencies: ["SystemdKit", "KeepaliveTestKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,1 +1,64 @@
 import CSystemd
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Talks to the service manager through `sd_notify(3)`: readiness, status, reloading,
+/// stopping and watchdog keep-alives.
+///
+/// Outside systemd (NOTIFY_SOCKET unset) every call is a cheap no-op.
+public struct Notifier: Sendable {
+    public init() {}
+
+    /// Sends `KEY=VALUE` lines in one datagram; returns `sd_notify`'s result (> 0 sent,
+    /// 0 no socket, < 0 -errno).
+    @discardableResult
+    public func send(_ fields: [(String, String)]) -> Int32 {
+        let state = fields.map { "\($0.0)=\($0.1.replacingNewlines)" }.joined(separator: "\n")
+        return sd_notify(0, state)
+    }
+
+    /// `READY=1` with a `STATUS=` line.
+    @discardableResult
+    public func ready(status: String) -> Int32 { send([("READY", "1"), ("STATUS", status)]) }
+
+    /// `STATUS=` alone.
+    @discardableResult
+    public func status(_ text: String) -> Int32 { send([("STATUS", text)]) }
+
+    /// `RELOADING=1` with `MONOTONIC_USEC=` (CLOCK_MONOTONIC in µs), as systemd expects.
+    @discardableResult
+    public func reloading() -> Int32 {
+        send([("RELOADING", "1"), ("MONOTONIC_USEC", String(MonotonicClock.microseconds()))])
+    }
+
+    /// `STOPPING=1` with a `STATUS=` line.
+    @discardableResult
+    public func stopping(status: String) -> Int32 { send([("STOPPING", "1"), ("STATUS", status)]) }
+
+    /// `WATCHDOG=1`.
+    @discardableResult
+    public func watchdog() -> Int32 { send([("WATCHDOG", "1")]) }
+
+    /// The watchdog interval systemd asks this process to honour (`WatchdogSec=`), in µs,
+    /// or `nil` when there is none (`sd_watchdog_enabled(3)`).
+    public func watchdogInterval() -> UInt64? {
+        var usec: UInt64 = 0
+        return sd_watchdog_enabled(0, &usec) > 0 && usec > 0 ? usec : nil
+    }
+}
+
+/// CLOCK_MONOTONIC readings.
+public enum MonotonicClock {
+    /// Microseconds since an arbitrary point, never going backwards.
+    public static func microseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+    }
+}
+
+extension String {
+    /// The text on one line: a newline would start a new notify field.
+    var replacingNewlines: String { String(map { $0 == "\n" ? " " : $0 }) }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KeepaliveOS
 
 /// The `keepalived-tune` command: the daemon and the one-shot tools around it.
 @main
@@ -18,6 +19,13 @@ struct KeepalivedTune: ParsableCommand {
         3 system failure.
         """,
         version: "0.1.0",
-        subcommands: [ListCommand.self, ShowCommand.self, CheckCommand.self, ApplyCommand.self,
-                      VerifyCommand.self, StatusCommand.self])
+        subcommands: [RunCommand.self, ListCommand.self, ShowCommand.self, CheckCommand.self,
+                      ApplyCommand.self, VerifyCommand.self, StatusCommand.self])
+
+    /// Blocks the daemon's signals before anything else when the command is `run`: a
+    /// SIGHUP that arrived before the daemon listens would otherwise kill it.
+    static func main() {
+        if CommandLine.arguments.dropFirst().first == "run" { SignalSource.blockEarly() }
+        main(nil)
+    }
 }

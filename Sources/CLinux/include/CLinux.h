@@ -1,0 +1,14 @@
+// Linux calls that Swift's Glibc module does not export. Used by KeepaliveOS only.
+#pragma once
+#include <signal.h>
+#include <stdint.h>
+
+/// Blocks SIGHUP, SIGTERM and SIGINT in the calling thread (and threads it creates later)
+/// and returns a signalfd(2) that reads them, close-on-exec and non-blocking; -1 on error.
+int kt_signalfd_for_daemon_signals(void);
+
+/// Blocks SIGHUP, SIGTERM and SIGINT in the calling thread. Returns 0 or -1.
+int kt_block_daemon_signals(void);
+
+/// Reads one pending signal from a signalfd: its number, 0 if none is pending, -1 on error.
+int kt_signalfd_read(int fd);

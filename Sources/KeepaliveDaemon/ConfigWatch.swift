@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KeepaliveOS
+
+/// Watches the config file, its drop-in directory and the profile directories with
+/// inotify, and says when a finished write, a rename or a deletion calls for a reload.
+///
+/// Directories are watched, not files, so editors that save by renaming a temp file over
+/// the original are seen. A directory that does not exist yet is covered by a watch on
+/// its nearest existing parent, which re-arms the watches when it appears.
+final class ConfigWatch {
+    private let inotify: Inotify
+    private let configPath: String
+    private let dropInDirectory: String
+    private let profileDirectories: [String]
+    /// What each watch is for; one directory can serve several purposes.
+    private var watches: [Int32: [Interest]] = [:]
+
+    private struct Interest {
+        /// Names that matter in this directory; `nil` means any `*.conf`.
+        let names: Set<String>?
+        /// Whether this watch stands in for a missing directory, whose `names` is the
+        /// child on the way to it.
+        let placeholder: Bool
+    }
+
+    /// Events that mean "a file is complete or gone": never IN_MODIFY, which fires for
+    /// half-written files.
+    static let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE
+                             | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+    init(inotify: Inotify, configPath: String, dropInDirectory: String, profileDirectories: [String]) {
+        self.inotify = inotify
+        self.configPath = configPath
+        self.dropInDirectory = dropInDirectory
+        self.profileDirectories = profileDirectories
+    }
+
+    /// (Re-)creates every watch; call at start and after each reload.
+    func arm() {
+        for watch in watches.keys { inotify.remove(watch) }
+        watches = [:]
+        add(ConfigWatch.directoryName(configPath),
+            names: [ConfigWatch.baseName(configPath), ConfigWatch.baseName(dropInDirectory)])
+        add(dropInDirectory, names: nil)
+        for directory in profileDirectories { add(directory, names: nil) }
+    }
+
+    /// Whether any of these events means the config or a profile changed.
+    ///
+    /// - Returns: `reload` if a relevant file was finished, renamed or removed; `rearm` if
+    ///   a watched directory appeared, vanished or moved.
+    func assess(_ events: [Inotify.Event]) -> (reload: Bool, rearm: Bool) {
+        var reload = false, rearm = false
+        for event in events {
+            if event.mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0, watches[event.watch] != nil {
+                (reload, rearm) = (true, true)
+                continue
+            }
+            for interest in watches[event.watch] ?? [] {
+                let named = interest.names.map { $0.contains(event.name) }
+                    ?? (event.name.hasSuffix(".conf") && !event.name.hasPrefix("."))
+                guard named else { continue }
+                if interest.placeholder || event.mask & UInt32(IN_ISDIR) != 0 {
+                    (reload, rearm) = (true, true)
+                } else if event.mask & UInt32(IN_CREATE) == 0 {
+                    // A new file is still empty at IN_CREATE: wait for its IN_CLOSE_WRITE.
+                    reload = true
+                }
+            }
+        }
+        return (reload, rearm)
+    }
+
+    /// Watches `directory`, or, while it is missing, its nearest existing parent for the
+    /// child on the way to it.
+    private func add(_ directory: String, names: Set<String>?) {
+        var target = directory
+        var interest = Interest(names: names, placeholder: false)
+        while true {
+            if let watch = try? inotify.add(target, mask: ConfigWatch.mask | UInt32(IN_MASK_ADD)) {
+                watches[watch, default: []].append(interest)
+                return
+            }
+            if target == "/" || target == "." { return }
+            interest = Interest(names: [ConfigWatch.baseName(target)], placeholder: true)
+            target = ConfigWatch.directoryName(target)
+        }
+    }
+
+    static func directoryName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func baseName(_ path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+    }
+}

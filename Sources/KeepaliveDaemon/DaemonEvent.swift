@@ -1,0 +1,60 @@
+import Logging
+
+/// Everything the daemon reports, each kind with a fixed 128-bit `MESSAGE_ID` that the
+/// catalog in `systemd/keepalived-tune.catalog` explains (`journalctl -x`).
+public enum DaemonEvent: String, CaseIterable, Sendable {
+    /// A profile was put in force (start, reload or config edit).
+    case applied
+    /// A kernel value differs from the policy.
+    case drift
+    /// A drifted value was written back.
+    case corrected
+    /// Something keeps resetting a value; corrections pause for a back-off period.
+    case contested
+    /// A reload found an invalid config or could not apply it; the last good policy stays.
+    case reloadRejected = "reload-rejected"
+    /// Writing the values failed (and what was written was rolled back).
+    case applyFailed = "apply-failed"
+    /// A sysctl.d file sets a keepalive key against the policy.
+    case sysctlConflict = "sysctl-conflict"
+    /// The daemon is up and the policy is in force.
+    case started
+    /// The daemon is shutting down.
+    case stopping
+    /// The config is invalid at start; the daemon exits.
+    case configRejected = "config-rejected"
+    /// A config or profile file has a warning (e.g. a repeated key); it is still used.
+    case configWarning = "config-warning"
+    /// The kernel values could not be read during a drift check.
+    case checkFailed = "check-failed"
+    /// The values found at start were put back on stop (`restore-on-stop = yes`).
+    case restored
+
+    /// The journal `MESSAGE_ID`, fixed per event kind.
+    public var messageID: String {
+        switch self {
+        case .applied: "00536d6e1bbc4351b296064e0bea5056"
+        case .drift: "c6f71427a99c4d76b034c25d742a2b76"
+        case .corrected: "7e7d35e2dfd14fb8aea57362a76a01a9"
+        case .contested: "28cdc508fc1d4a259c7ebbc58fd10431"
+        case .reloadRejected: "e55e1a7eddda4989844b3bedac79ba31"
+        case .applyFailed: "a694b562b811419f949812cec35f7c0b"
+        case .sysctlConflict: "b5c9cf240be34bb3a7804eda6a3fdec9"
+        case .started: "aaccf8f800794f80ab204cc3b6e1fb2f"
+        case .stopping: "45024749bfe3479dae03a62b6a9b3010"
+        case .configRejected: "55c0d5d67b6f43b4836444f8409e0953"
+        case .configWarning: "c93b8d84aef54853bd0b15fa4b3e6746"
+        case .checkFailed: "8c526372746d4b0aa7ae1777f6a00308"
+        case .restored: "69421b05ae624bb2b14ae6188799d9b0"
+        }
+    }
+
+    /// The priority entries of this kind are logged at.
+    public var level: Logger.Level {
+        switch self {
+        case .applied, .corrected, .started, .stopping, .restored: .info
+        case .drift, .sysctlConflict, .configWarning, .reloadRejected: .warning
+        case .contested, .applyFailed, .configRejected, .checkFailed: .error
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import KeepaliveModel
+import KeepaliveOS
+import Logging
+
+/// Writes daemon events as structured log entries, one entry per event, always with the
+/// same fields: `EVENT`, `MESSAGE_ID` and, where they apply, `PROFILE`, `SYSCTL`,
+/// `EXPECTED`, `ACTUAL`, `CONFIG_FILE` and `CONFIG_LINE`.
+public struct EventLog: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    /// Logs one event. `CODE_FILE`/`CODE_LINE`/`CODE_FUNC` name the caller.
+    func record(_ event: DaemonEvent, _ message: String, fields: [String: String] = [:],
+                file: String = #fileID, function: String = #function, line: UInt = #line) {
+        var metadata: Logger.Metadata = ["EVENT": .string(event.rawValue), "MESSAGE_ID": .string(event.messageID)]
+        for (key, value) in fields { metadata[key] = .string(value) }
+        logger.log(level: event.level, Logger.Message(stringLiteral: message), metadata: metadata,
+                   file: file, function: function, line: line)
+    }
+
+    func applied(_ policy: Policy, changes: [ValueDifference], reason: String) {
+        let changed = changes.isEmpty ? "no value needed changing"
+            : changes.map { "\($0.key.sysctlName) \($0.actual) -> \($0.expected)" }.joined(separator: ", ")
+        record(.applied, "profile \(policy.profile.name) applied (\(reason)): \(policy.values.compact); \(changed)",
+               fields: ["PROFILE": policy.profile.name.rawValue,
+                        "EXPECTED": policy.values.compact,
+                        "TCP_KEEPALIVE_TIME": String(policy.values.time),
+                        "TCP_KEEPALIVE_INTVL": String(policy.values.intvl),
+                        "TCP_KEEPALIVE_PROBES": String(policy.values.probes),
+                        "CHANGES": String(changes.count)])
+    }
+
+    func drift(_ difference: ValueDifference, policy: Policy) {
+        let action = policy.config.driftPolicy == .enforce ? "restoring it" : "on-drift = warn, leaving it"
+        record(.drift, "drift: \(difference.key.sysctlName) is \(difference.actual), profile \(policy.profile.name) wants \(difference.expected); \(action)",
+               fields: fields(difference, policy))
+    }
+
+    func corrected(_ change: ValueDifference, policy: Policy) {
+        record(.corrected, "corrected: \(change.key.sysctlName) restored from \(change.actual) to \(change.expected) (profile \(policy.profile.name))",
+               fields: fields(change, policy))
+    }
+
+    func contested(_ difference: ValueDifference, resets: Int, window: Int, backoff: Int, policy: Policy) {
+        record(.contested, "contested: \(difference.key.sysctlName) was changed back \(resets) times within \(TimeSpan.format(seconds: window)) (now \(difference.actual), profile \(policy.profile.name) wants \(difference.expected)); something else is setting it. Not correcting it for \(TimeSpan.format(seconds: backoff)); find the other writer (sysctl.d, a container runtime, another tuning daemon)",
+               fields: fields(difference, policy).merging(["RESETS": String(resets)]) { $1 })
+    }
+
+    func rejected(_ diagnostic: Diagnostic, event: DaemonEvent, consequence: String) {
+        var extra = ["CONFIG_FILE": diagnostic.location.file, "DIAGNOSTIC": diagnostic.code.rawValue]
+        if let line = diagnostic.location.line { extra["CONFIG_LINE"] = String(line) }
+        record(event, "\(diagnostic.description); \(consequence)", fields: extra)
+    }
+
+    func applyFailed(_ failure: SysctlFailure, profile: ProfileName, consequence: String) {
+        var extra = ["PROFILE": profile.rawValue, "SYSCTL": failure.key.sysctlName, "PATH": failure.path,
+                     "OPERATION": failure.operation.rawValue]
+        if let value = failure.value { extra["EXPECTED"] = String(value) }
+        if let errno = failure.errno { extra["ERRNO"] = String(errno.code) }
+        record(.applyFailed, "\(failure); \(consequence)", fields: extra)
+    }
+
+    func conflict(_ conflict: SysctlConf.Conflict, policy: Policy) {
+        record(.sysctlConflict, conflict.message, fields: [
+            "PROFILE": policy.profile.name.rawValue, "SYSCTL": conflict.assignment.key.sysctlName,
+            "EXPECTED": String(conflict.expected), "ACTUAL": conflict.assignment.value,
+            "CONFIG_FILE": conflict.assignment.location.file,
+            "CONFIG_LINE": conflict.assignment.location.line.map(String.init) ?? ""])
+    }
+
+    private func fields(_ difference: ValueDifference, _ policy: Policy) -> [String: String] {
+        ["PROFILE": policy.profile.name.rawValue, "SYSCTL": difference.key.sysctlName,
+         "EXPECTED": String(difference.expected), "ACTUAL": String(difference.actual)]
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import KeepaliveDaemon
+import KeepaliveOS
+import Logging
+import SystemdKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `keepalived-tune run`: the daemon.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon: apply the profile, keep it in force, report to systemd.",
+        discussion: """
+        Applies the configured profile all or nothing, then sends READY=1. SIGHUP (systemctl \
+        reload) or a saved edit of the config or a profile reloads; an invalid reload keeps \
+        the last good profile in force. Drift is detected through inotify and a re-read every \
+        check-interval, then corrected (on-drift = enforce) or reported (on-drift = warn). \
+        SIGTERM stops, restoring the values found at start if restore-on-stop = yes.
+
+        Exit status: 0 after SIGTERM/SIGINT, 2 if the config is invalid at start, 3 if the \
+        values cannot be applied.
+        """)
+
+    @OptionGroup var options: GlobalOptions
+
+    /// Where log entries go.
+    enum LogTarget: String, ExpressibleByArgument, CaseIterable {
+        case auto, journal, console
+    }
+
+    @Option(name: .customLong("log-target"),
+            help: "journal, console (stderr) or auto: the journal under systemd (JOURNAL_STREAM set or the journal socket present), else console.")
+    var logTarget: LogTarget = .auto
+
+    func run() throws {
+        let useJournal = switch logTarget {
+        case .journal: true
+        case .console: false
+        case .auto: getenv("JOURNAL_STREAM") != nil || Journal.socketExists
+        }
+        let logger = Logger(label: "keepalived-tune") { _ -> any LogHandler in
+            useJournal ? JournalLogHandler(identifier: "keepalived-tune")
+                       : ConsoleLogHandler { Output.error($0) }
+        }
+        let code = Daemon(setup: options.setup, logger: logger).run()
+        if code != 0 { throw ExitCode(code) }
+    }
+}
