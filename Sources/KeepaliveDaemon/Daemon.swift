@@ -40,12 +40,11 @@ public final class Daemon {
     private var lastStatus = ""
 
     /// Creates a daemon; nothing happens until ``run()``.
-    public init(setup: Setup, logger: Logger, notifier: Notifier = Notifier(),
-                conflicts: SysctlConfScanner = SysctlConfScanner()) {
+    public init(setup: Setup, logger: Logger, notifier: Notifier = Notifier()) {
         self.setup = setup
         self.notifier = notifier
         self.log = EventLog(logger: logger)
-        self.conflicts = conflicts
+        self.conflicts = setup.sysctlConfScanner()
         self.tree = setup.sysctlTree()
     }
 
@@ -59,13 +58,13 @@ public final class Daemon {
             log.record(.applyFailed, "cannot set up signal and inotify descriptors: \(error); exiting")
             return ExitCode.systemFailure
         }
-        if let code = start() { return code }
-
+        // Watch before the first apply, so that nothing written after READY=1 is missed.
         let watch = ConfigWatch(inotify: inotify, configPath: setup.configPath,
                                 dropInDirectory: setup.dropInDirectory,
                                 profileDirectories: setup.searchPath.directories)
         watch.arm()
         let sysctlWatches = Set(Tunable.allCases.compactMap { try? inotify.add(tree.path(for: $0), mask: UInt32(IN_MODIFY)) })
+        if let code = start() { return code }
 
         let watchdogPeriod = notifier.watchdogInterval().map { $0 / 2 }
         var now = MonotonicClock.microseconds()

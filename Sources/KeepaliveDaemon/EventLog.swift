@@ -19,7 +19,8 @@ public struct EventLog: Sendable {
                    file: file, function: function, line: line)
     }
 
-    func applied(_ policy: Policy, changes: [ValueDifference], reason: String) {
+    func applied(_ policy: Policy, changes: [ValueDifference], reason: String,
+                 file: String = #fileID, function: String = #function, line: UInt = #line) {
         let changed = changes.isEmpty ? "no value needed changing"
             : changes.map { "\($0.key.sysctlName) \($0.actual) -> \($0.expected)" }.joined(separator: ", ")
         record(.applied, "profile \(policy.profile.name) applied (\(reason)): \(policy.values.compact); \(changed)",
@@ -28,45 +29,58 @@ public struct EventLog: Sendable {
                         "TCP_KEEPALIVE_TIME": String(policy.values.time),
                         "TCP_KEEPALIVE_INTVL": String(policy.values.intvl),
                         "TCP_KEEPALIVE_PROBES": String(policy.values.probes),
-                        "CHANGES": String(changes.count)])
+                        "CHANGES": String(changes.count)],
+               file: file, function: function, line: line)
     }
 
-    func drift(_ difference: ValueDifference, policy: Policy) {
+    func drift(_ difference: ValueDifference, policy: Policy,
+               file: String = #fileID, function: String = #function, line: UInt = #line) {
         let action = policy.config.driftPolicy == .enforce ? "restoring it" : "on-drift = warn, leaving it"
         record(.drift, "drift: \(difference.key.sysctlName) is \(difference.actual), profile \(policy.profile.name) wants \(difference.expected); \(action)",
-               fields: fields(difference, policy))
+               fields: fields(difference, policy),
+               file: file, function: function, line: line)
     }
 
-    func corrected(_ change: ValueDifference, policy: Policy) {
+    func corrected(_ change: ValueDifference, policy: Policy,
+                   file: String = #fileID, function: String = #function, line: UInt = #line) {
         record(.corrected, "corrected: \(change.key.sysctlName) restored from \(change.actual) to \(change.expected) (profile \(policy.profile.name))",
-               fields: fields(change, policy))
+               fields: fields(change, policy),
+               file: file, function: function, line: line)
     }
 
-    func contested(_ difference: ValueDifference, resets: Int, window: Int, backoff: Int, policy: Policy) {
+    func contested(_ difference: ValueDifference, resets: Int, window: Int, backoff: Int, policy: Policy,
+                   file: String = #fileID, function: String = #function, line: UInt = #line) {
         record(.contested, "contested: \(difference.key.sysctlName) was changed back \(resets) times within \(TimeSpan.format(seconds: window)) (now \(difference.actual), profile \(policy.profile.name) wants \(difference.expected)); something else is setting it. Not correcting it for \(TimeSpan.format(seconds: backoff)); find the other writer (sysctl.d, a container runtime, another tuning daemon)",
-               fields: fields(difference, policy).merging(["RESETS": String(resets)]) { $1 })
+               fields: fields(difference, policy).merging(["RESETS": String(resets)]) { $1 },
+               file: file, function: function, line: line)
     }
 
-    func rejected(_ diagnostic: Diagnostic, event: DaemonEvent, consequence: String) {
+    func rejected(_ diagnostic: Diagnostic, event: DaemonEvent, consequence: String,
+                  file: String = #fileID, function: String = #function, line: UInt = #line) {
         var extra = ["CONFIG_FILE": diagnostic.location.file, "DIAGNOSTIC": diagnostic.code.rawValue]
-        if let line = diagnostic.location.line { extra["CONFIG_LINE"] = String(line) }
-        record(event, "\(diagnostic.description); \(consequence)", fields: extra)
+        if let configLine = diagnostic.location.line { extra["CONFIG_LINE"] = String(configLine) }
+        record(event, "\(diagnostic.description); \(consequence)", fields: extra,
+               file: file, function: function, line: line)
     }
 
-    func applyFailed(_ failure: SysctlFailure, profile: ProfileName, consequence: String) {
+    func applyFailed(_ failure: SysctlFailure, profile: ProfileName, consequence: String,
+                     file: String = #fileID, function: String = #function, line: UInt = #line) {
         var extra = ["PROFILE": profile.rawValue, "SYSCTL": failure.key.sysctlName, "PATH": failure.path,
                      "OPERATION": failure.operation.rawValue]
         if let value = failure.value { extra["EXPECTED"] = String(value) }
         if let errno = failure.errno { extra["ERRNO"] = String(errno.code) }
-        record(.applyFailed, "\(failure); \(consequence)", fields: extra)
+        record(.applyFailed, "\(failure); \(consequence)", fields: extra,
+               file: file, function: function, line: line)
     }
 
-    func conflict(_ conflict: SysctlConf.Conflict, policy: Policy) {
+    func conflict(_ conflict: SysctlConf.Conflict, policy: Policy,
+                  file: String = #fileID, function: String = #function, line: UInt = #line) {
         record(.sysctlConflict, conflict.message, fields: [
             "PROFILE": policy.profile.name.rawValue, "SYSCTL": conflict.assignment.key.sysctlName,
             "EXPECTED": String(conflict.expected), "ACTUAL": conflict.assignment.value,
             "CONFIG_FILE": conflict.assignment.location.file,
-            "CONFIG_LINE": conflict.assignment.location.line.map(String.init) ?? ""])
+            "CONFIG_LINE": conflict.assignment.location.line.map(String.init) ?? ""],
+               file: file, function: function, line: line)
     }
 
     private func fields(_ difference: ValueDifference, _ policy: Policy) -> [String: String] {

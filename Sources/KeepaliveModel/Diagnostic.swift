@@ -61,6 +61,8 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         case includeCycle = "include-cycle"
         case includeTooDeep = "include-too-deep"
         case incompleteProfile = "incomplete-profile"
+        // Other tools' files
+        case sysctlConflict = "sysctl-conflict"
     }
 
     public let severity: Severity

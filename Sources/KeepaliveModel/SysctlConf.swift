@@ -48,8 +48,16 @@ public enum SysctlConf {
 }
 
 extension SysctlConf.Conflict {
-    /// A sentence for logs and `check`, naming the file, line, both values and the risk.
-    public var message: String {
-        "\(assignment.location): \(assignment.key.sysctlName) = \(assignment.value) disagrees with the profile's \(expected); `sysctl --system` or a restart of systemd-sysctl would overwrite the profile until keepalived-tune corrects it. Remove the line or set it to \(expected)"
+    /// The conflict as a warning diagnostic, for `check` and `status`.
+    public var diagnostic: Diagnostic {
+        .warning(.sysctlConflict, at: assignment.location, explanation)
+    }
+
+    /// A sentence for logs, naming the file, line, both values and the risk.
+    public var message: String { "\(assignment.location): \(explanation)" }
+
+    /// What is wrong and what to do, without the location.
+    public var explanation: String {
+        "\(assignment.key.sysctlName) = \(assignment.value) disagrees with the profile's \(expected); `sysctl --system` or a restart of systemd-sysctl would overwrite the profile until keepalived-tune corrects it. Remove the line or set it to \(expected)"
     }
 }

@@ -12,16 +12,21 @@ public struct Setup: Sendable {
     public var searchPath: ProfileSearchPath
     /// The directory the sysctls are read and written under.
     public var sysctlRoot: String
+    /// The prefix under which /etc/sysctl.conf and the sysctl.d directories are scanned
+    /// for conflicts: `/`, or a temp dir in tests.
+    public var sysctlConfRoot: String
     let reader: FileReader
 
     public init(configPath: String = Setup.defaultConfigPath,
                 profileDirectories: [String]? = nil,
                 sysctlRoot: String = SysctlTree.defaultRoot,
+                sysctlConfRoot: String = "/",
                 reader: FileReader = FileReader()) {
         self.configPath = configPath
         self.searchPath = ProfileSearchPath(directories: profileDirectories ?? ProfileSearchPath.defaultDirectories,
                                             reader: reader)
         self.sysctlRoot = sysctlRoot
+        self.sysctlConfRoot = sysctlConfRoot
         self.reader = reader
     }
 
@@ -58,6 +63,9 @@ public struct Setup: Sendable {
                                                 lookup: searchPath.lookup)
         return PolicyLoad(policy: policy, configFiles: load.files, diagnostics: diagnostics)
     }
+
+    /// The scanner for sysctl.d files that disagree with the policy.
+    public func sysctlConfScanner() -> SysctlConfScanner { SysctlConfScanner(root: sysctlConfRoot, reader: reader) }
 
     /// A fresh sysctl tree under ``sysctlRoot``.
     public func sysctlTree() -> SysctlTree { SysctlTree(root: sysctlRoot, syscalls: reader.syscalls) }

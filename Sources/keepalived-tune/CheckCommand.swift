@@ -23,6 +23,9 @@ struct CheckCommand: ParsableCommand {
         }
         let load = setup.loadPolicy()
         diagnostics += load.diagnostics
+        if let policy = load.policy {
+            diagnostics += setup.sysctlConfScanner().conflicts(with: policy.values).map(\.diagnostic)
+        }
         diagnostics = diagnostics.uniqued()
         guard let policy = load.policy, !diagnostics.hasErrors else {
             Output.rejected(diagnostics, consequence: "fix them before starting or reloading keepalived-tune")

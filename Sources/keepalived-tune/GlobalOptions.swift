@@ -17,11 +17,16 @@ struct GlobalOptions: ParsableArguments {
                                valueName: "dir"))
     var sysctlRoot: String = "/proc/sys"
 
+    @Option(name: .customLong("sysctl-conf-root"),
+            help: ArgumentHelp("Scan DIR/etc/sysctl.conf and DIR/{etc,run,usr/local/lib,usr/lib}/sysctl.d for conflicts (for tests).",
+                               valueName: "dir", visibility: .hidden))
+    var sysctlConfRoot: String = "/"
+
     /// The setup these options describe.
     var setup: Setup {
         Setup(configPath: config,
               profileDirectories: profileDirectories.isEmpty ? nil : profileDirectories,
-              sysctlRoot: sysctlRoot)
+              sysctlRoot: sysctlRoot, sysctlConfRoot: sysctlConfRoot)
     }
 }
 

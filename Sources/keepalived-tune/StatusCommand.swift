@@ -24,9 +24,10 @@ struct StatusCommand: ParsableCommand {
         Output.diagnostics(load.diagnostics)
         let actual = try setup.kernelValuesOrExit(setup.sysctlTree())
         let drift = actual.differences(from: policy.values)
+        let conflicts = setup.sysctlConfScanner().conflicts(with: policy.values)
         if json {
             try Output.json(StatusJSON(policy: policy, actual: actual, drift: drift,
-                                       configFiles: load.configFiles))
+                                       configFiles: load.configFiles, conflicts: conflicts))
             return
         }
         let config = policy.config
@@ -43,6 +44,7 @@ struct StatusCommand: ParsableCommand {
         print("")
         print("dead peers found after: \(Output.detection(actual.detectionSeconds)) now; \(Output.detection(policy.values.detectionSeconds)) with the profile")
         print(drift.isEmpty ? "state:    in force" : "state:    DRIFT (\(drift.count) of 3 values differ)")
+        for conflict in conflicts { print("conflict: \(conflict.message)") }
     }
 }
 
@@ -56,8 +58,11 @@ struct StatusJSON: Encodable {
     let onDrift: String
     let checkInterval: Int
     let restoreOnStop: Bool
+    let conflicts: [SysctlConf.Conflict]
 
-    init(policy: Policy, actual: KeepaliveValues, drift: [ValueDifference], configFiles: [String]) {
+    init(policy: Policy, actual: KeepaliveValues, drift: [ValueDifference], configFiles: [String],
+         conflicts: [SysctlConf.Conflict]) {
+        self.conflicts = conflicts
         profile = ProfileJSON(policy.profile)
         expected = policy.values
         self.actual = actual
@@ -76,6 +81,7 @@ struct StatusJSON: Encodable {
         case checkInterval = "check_interval_seconds"
         case restoreOnStop = "restore_on_stop"
         case actualDetection = "actual_detection_seconds"
+        case conflicts = "sysctl_conflicts"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -90,6 +96,7 @@ struct StatusJSON: Encodable {
         try container.encode(checkInterval, forKey: .checkInterval)
         try container.encode(restoreOnStop, forKey: .restoreOnStop)
         try container.encode(actual.detectionSeconds, forKey: .actualDetection)
+        try container.encode(conflicts.map(ConflictJSON.init), forKey: .conflicts)
     }
 }
 
@@ -102,5 +109,21 @@ struct DriftJSON: Encodable {
         sysctl = difference.key.sysctlName
         expected = difference.expected
         actual = difference.actual
+    }
+}
+
+/// One sysctl.d line that disagrees with the policy, in JSON.
+struct ConflictJSON: Encodable {
+    let sysctl: String
+    let value: String
+    let expected: Int
+    let file: String
+    let line: Int?
+    init(_ conflict: SysctlConf.Conflict) {
+        sysctl = conflict.assignment.key.sysctlName
+        value = conflict.assignment.value
+        expected = conflict.expected
+        file = conflict.assignment.location.file
+        line = conflict.assignment.location.line
     }
 }

@@ -1,43 +1,101 @@
 import CTestSupport
 import Foundation
 
-/// Runs code against the real /proc/sys of a private network namespace, inside this
-/// test process.
+/// A thread of this test process that lives in a private network namespace of its own.
 ///
-/// A dedicated thread (never a cooperative-pool thread) calls unshare(CLONE_NEWNET); files
-/// it opens under /proc/sys/net belong to the new namespace, whose keepalive values start
-/// at 7200/75/9 and are really writable. The host's values are never touched. Needs
-/// CAP_SYS_ADMIN (root); unprivileged runs use `unshare -rn` child processes instead.
-public enum PrivateNetworkNamespace {
+/// The thread calls unshare(CLONE_NEWNET) and then runs the closures it is given, one at
+/// a time. Files it opens under /proc/sys/net, and processes it spawns, belong to the new
+/// namespace: its keepalive values start at 7200/75/9, are really writable, and the host's
+/// are never touched. The namespace lives while the thread (or a process in it) does.
+/// Needs CAP_SYS_ADMIN (root); unprivileged runs use `unshare -rn` child processes instead.
+public final class PrivateNetworkNamespace: @unchecked Sendable {
     /// Why in-process namespaces cannot be used here, or `nil` if they can.
     public static let unavailableReason: String? = {
         if geteuid() != 0 { return "in-process network namespaces need root (CAP_SYS_ADMIN)" }
         do {
-            try run { }
+            _ = try PrivateNetworkNamespace()
             return nil
         } catch {
             return "unshare(CLONE_NEWNET) failed here: \(error)"
         }
     }()
 
-    /// Runs `body` on a new thread inside a new network namespace and returns its result.
-    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
-        let box = ResultBox<T>()
-        let thread = Thread {
-            if kt_unshare_network() != 0 {
-                box.result = .failure(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EPERM))
-            } else {
-                box.result = Result { try body() }
-            }
-            box.done.signal()
-        }
-        thread.start()
-        box.done.wait()
-        return try box.result!.get()
+    private let worker = Worker()
+
+    /// Starts the thread and moves it into a new network namespace.
+    public init() throws {
+        let worker = self.worker
+        Thread { worker.serve() }.start()
+        try worker.awaitStart()
     }
 
-    private final class ResultBox<T: Sendable>: @unchecked Sendable {
-        var result: Result<T, any Error>?
+    deinit { worker.finish() }
+
+    /// Runs `body` on the namespace's thread and returns its result.
+    public func run<T>(_ body: @escaping () throws -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<T, any Error>?
+        worker.submit {
+            result = Result { try body() }
+            done.signal()
+        }
+        done.wait()
+        return try result!.get()
+    }
+
+    /// The thread's state, owned by the thread itself so it outlives this object.
+    private final class Worker: @unchecked Sendable {
+        let condition = NSCondition()
+        var work: [() -> Void] = []
+        var finished = false
+        var started = false
+        var setupError: (any Error)?
+
+        func serve() {
+            condition.lock()
+            if kt_unshare_network() != 0 { setupError = POSIXError(POSIXErrorCode(rawValue: errno) ?? .EPERM) }
+            started = true
+            condition.broadcast()
+            let failed = setupError != nil
+            condition.unlock()
+            if failed { return }
+            while true {
+                condition.lock()
+                while work.isEmpty && !finished { condition.wait() }
+                if work.isEmpty {
+                    condition.unlock()
+                    return
+                }
+                let next = work.removeFirst()
+                condition.unlock()
+                next()
+            }
+        }
+
+        func awaitStart() throws {
+            condition.lock()
+            defer { condition.unlock() }
+            while !started { condition.wait() }
+            if let setupError { throw setupError }
+        }
+
+        func submit(_ item: @escaping () -> Void) {
+            condition.lock()
+            work.append(item)
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        func finish() {
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Runs `body` once in a fresh private network namespace.
+    public static func run<T>(_ body: @escaping () throws -> T) throws -> T {
+        try PrivateNetworkNamespace().run(body)
     }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import KeepaliveTestKit
+import Testing
+
+@Suite("Drift watch", .serialized,
+       .enabled(if: DaemonUnderTest.unavailableReason == nil, Comment(rawValue: DaemonUnderTest.unavailableReason ?? "")))
+struct DriftTests {
+    @Test func sysctlWIsDetectedAndCorrectedWithStructuredEntries() throws {
+        let daemon = try startedDaemon()
+        let result = try daemon.runInNamespace(["sysctl", "-q", "-w", "net.ipv4.tcp_keepalive_time=7200"])
+        #expect(result.status == 0, "\(result)")
+        let drift = try #require(daemon.waitForEvent("drift"), "\(daemon.journalText)")
+        #expect(drift.entry["SYSCTL"] == "net.ipv4.tcp_keepalive_time")
+        #expect(drift.entry["EXPECTED"] == "1800")
+        #expect(drift.entry["ACTUAL"] == "7200")
+        #expect(drift.entry["PROFILE"] == "server")
+        #expect(drift.entry["PRIORITY"] == "4")
+        #expect(drift.entry["MESSAGE_ID"] == "c6f71427a99c4d76b034c25d742a2b76")
+        #expect(drift.entry["CODE_FILE"]?.hasSuffix(".swift") == true)
+        #expect(drift.entry["CODE_LINE"].flatMap(Int.init) != nil)
+        #expect(drift.entry["CODE_FUNC"]?.isEmpty == false)
+        #expect(drift.entry["SYSLOG_IDENTIFIER"] == "keepalived-tune")
+        let corrected = try #require(daemon.waitForEvent("corrected", from: drift.index + 1))
+        #expect(corrected.entry["SYSCTL"] == "net.ipv4.tcp_keepalive_time")
+        #expect(corrected.entry["EXPECTED"] == "1800")
+        #expect(corrected.entry["ACTUAL"] == "7200")
+        #expect(corrected.entry["PRIORITY"] == "6")
+        #expect(try daemon.values() == "1800/30/3")
+    }
+
+    @Test func everyFieldNameIsValidForJournald() throws {
+        let daemon = try startedDaemon()
+        try daemon.write("tcp_keepalive_probes", 9)
+        _ = try #require(daemon.waitForEvent("corrected"))
+        let names = Set(daemon.journal.all.flatMap(\.keys))
+        #expect(!names.isEmpty)
+        for name in names {
+            #expect(name.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" } && !name.hasPrefix("_") && name.first?.isNumber == false, "\(name)")
+        }
+    }
+
+    @Test func warnModeReportsAndKeepsStatusShowingTheDrift() throws {
+        let daemon = try startedDaemon(serverConfig + "on-drift = warn\n")
+        try daemon.write("tcp_keepalive_intvl", 75)
+        let drift = try #require(daemon.waitForEvent("drift"))
+        #expect(drift.entry["SYSCTL"] == "net.ipv4.tcp_keepalive_intvl")
+        let status = try #require(daemon.waitForNotify { $0["STATUS"]?.hasPrefix("DRIFT") == true })
+        #expect(status.message["STATUS"] == "DRIFT from profile server: net.ipv4.tcp_keepalive_intvl is 75, wants 30 (on-drift = warn)")
+        // The drift check that sent the status is done: had it corrected, it would have by now.
+        #expect(try daemon.values() == "1800/75/3")
+        #expect(!daemon.journal.all.contains { $0["EVENT"] == "corrected" })
+        try daemon.write("tcp_keepalive_intvl", 30)
+        #expect(daemon.waitForNotify(from: status.index + 1) { $0["STATUS"] == serverStatus } != nil)
+    }
+
+    @Test func aContestedValueBacksOffWithOneAlert() throws {
+        let daemon = try startedDaemon()
+        var from = 0
+        for round in 1...5 {
+            try daemon.write("tcp_keepalive_time", 7200)
+            let corrected = try #require(daemon.waitForEvent("corrected", from: from), "round \(round):\n\(daemon.journalText)")
+            from = corrected.index + 1
+        }
+        try daemon.write("tcp_keepalive_time", 7200)
+        let contested = try #require(daemon.waitForEvent("contested", from: from), "\(daemon.journalText)")
+        #expect(contested.entry["SYSCTL"] == "net.ipv4.tcp_keepalive_time")
+        #expect(contested.entry["RESETS"] == "6")
+        #expect(contested.entry["PRIORITY"] == "3")
+        #expect(daemon.waitForNotify { $0["STATUS"]?.contains("net.ipv4.tcp_keepalive_time keep being reset") == true } != nil)
+        #expect(try daemon.values() == "7200/30/3")
+        // More fighting during the back-off gets no corrections and no more alerts.
+        try daemon.write("tcp_keepalive_time", 7000)
+        _ = try #require(daemon.waitForEvent("drift", from: contested.index + 1, where: { $0["ACTUAL"] == "7000" }))
+        #expect(daemon.journal.all.filter { $0["EVENT"] == "contested" }.count == 1)
+        #expect(!daemon.journal.all[contested.index...].contains { $0["EVENT"] == "corrected" })
+        #expect(try daemon.values() == "7000/30/3")
+    }
+}

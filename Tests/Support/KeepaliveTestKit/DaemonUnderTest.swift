@@ -1,0 +1,186 @@
+import Foundation
+
+/// `keepalived-tune run` as a real child process in a private network namespace, with a
+/// notify socket the test drains and a journal it inspects.
+///
+/// The daemon runs under `unshare -m` with a tmpfs over /run, so its journal entries never
+/// reach the host's journald: they go either to ``journal``, a receiver socket bound at
+/// /run/systemd/journal/socket, or to a real systemd-journald started in the same mount
+/// namespace with volatile storage in a temp dir. Its keepalive sysctls are the
+/// namespace's real /proc/sys files.
+public final class DaemonUnderTest: @unchecked Sendable {
+    /// Why these tests cannot run here, or `nil` if they can.
+    public static var unavailableReason: String? { PrivateNetworkNamespace.unavailableReason }
+
+    /// Why a real journald cannot be used here, or `nil` if it can.
+    public static let journaldUnavailableReason: String? = {
+        if let reason = unavailableReason { return reason }
+        for path in [journaldBinary, "/etc/systemd/journald.conf", "/usr/bin/journalctl"]
+        where !FileManager.default.fileExists(atPath: path) {
+            return "\(path) is missing (install the systemd package)"
+        }
+        return nil
+    }()
+
+    static let journaldBinary = "/lib/systemd/systemd-journald"
+
+    /// Where the daemon's journal entries go.
+    public enum JournalSink: Sendable { case receiver, journald }
+
+    public let directory: TemporaryDirectory
+    public let namespace: PrivateNetworkNamespace
+    /// NOTIFY_SOCKET: sd_notify messages as `[KEY: VALUE]`.
+    public let notify: DatagramReceiver
+    /// The journal socket: one `[FIELD: VALUE]` per entry.
+    public let journal: DatagramReceiver
+    public var configPath: String { directory.url("keepalived-tune.conf") }
+    public var profileDirectory: String { directory.url("profiles") }
+    public var sysctlConfRoot: String { directory.url("sysctl-root") }
+    /// The journal files a real journald writes (``JournalSink/journald``).
+    public var journalDirectory: String { directory.url("log/journal") }
+    private let sink: JournalSink
+    private var process: Process?
+    private let exited = DispatchSemaphore(value: 0)
+
+    /// Prepares a config (if given) and profile files; the daemon is not started yet.
+    public init(config: String?, profiles: [String: String] = [:], sink: JournalSink = .receiver) throws {
+        self.sink = sink
+        directory = try TemporaryDirectory("kt-daemon")
+        try directory.makeDirectory("profiles")
+        try directory.makeDirectory("journal")
+        try directory.makeDirectory("sysctl-root/etc/sysctl.d")
+        try directory.makeDirectory("log")
+        try directory.write("journald.conf", """
+            [Journal]
+            Storage=volatile
+            ReadKMsg=no
+            ForwardToSyslog=no
+            ForwardToKMsg=no
+            ForwardToConsole=no
+            ForwardToWall=no
+            """)
+        if let config { try directory.write("keepalived-tune.conf", config) }
+        for (name, text) in profiles { try directory.write("profiles/\(name).conf", text) }
+        namespace = try PrivateNetworkNamespace()
+        notify = try DatagramReceiver(path: directory.url("notify.sock"))
+        journal = try DatagramReceiver(path: directory.url("journal/socket"))
+    }
+
+    deinit {
+        if let process, process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            _ = exited.wait(timeout: .now() + 10)
+        }
+        if let text = try? directory.read("journald.pid"), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            kill(pid, SIGKILL)
+        }
+    }
+
+    /// The shell that prepares the daemon's mount namespace, then execs it.
+    private var launchScript: String {
+        switch sink {
+        case .receiver:
+            return """
+                mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal \
+                  && mount --bind "$KT_DIR/journal" /run/systemd/journal \
+                  && exec "$KT_BINARY" run --log-target journal "$@"
+                """
+        case .journald:
+            return """
+                mount -t tmpfs tmpfs /run && mkdir -p /run/systemd /run/log \
+                  && mount --bind "$KT_DIR/log" /run/log \
+                  && mount --bind "$KT_DIR/journald.conf" /etc/systemd/journald.conf || exit 90
+                # journald must not inherit the descriptor by which Foundation sees the
+                # daemon exit, or the daemon is never reaped.
+                ( for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done
+                  exec \(DaemonUnderTest.journaldBinary) ) </dev/null >/dev/null 2>&1 &
+                echo $! > "$KT_DIR/journald.pid"
+                # Await journald's socket and its journal file (bounded: 5 s).
+                i=0
+                until [ -S /run/systemd/journal/socket ] && ls /run/log/journal/*/system.journal >/dev/null 2>&1; do
+                  [ $i -lt 1000 ] || exit 91; sleep 0.005; i=$((i+1))
+                done
+                exec "$KT_BINARY" run --log-target journal "$@"
+                """
+        }
+    }
+
+    /// Starts the daemon with `--log-target journal` and any extra arguments.
+    public func start(_ arguments: [String] = [], environment: [String: String] = [:]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["unshare", "-m", "bash", "-c", launchScript, "bash", "--config", configPath, "--profile-dir", profileDirectory,
+            "--sysctl-conf-root", sysctlConfRoot] + arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("NOTIFY_") && $0.key != "JOURNAL_STREAM" && !$0.key.hasPrefix("WATCHDOG_") }
+        env["NOTIFY_SOCKET"] = notify.path
+        env["KT_DIR"] = directory.path
+        env["KT_BINARY"] = ChildProcess.keepalivedTune
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let exited = self.exited
+        process.terminationHandler = { _ in exited.signal() }
+        try namespace.run { try process.run() }
+        self.process = process
+    }
+
+    /// The daemon's process id.
+    public var pid: Int32 { process?.processIdentifier ?? -1 }
+
+    /// Sends a signal to the daemon.
+    public func signal(_ signal: Int32) { kill(pid, signal) }
+
+    /// Waits up to `timeout` seconds for the daemon to exit; its exit status, or `nil`.
+    public func waitForExit(timeout: Double = 10) -> Int32? {
+        guard let process else { return nil }
+        guard exited.wait(timeout: .now() + timeout) == .success else { return nil }
+        exited.signal()   // let later waits (and deinit) see the exit too
+        return process.terminationStatus
+    }
+
+    /// The namespace's `time/intvl/probes`, read from the real /proc/sys files.
+    public func values() throws -> String {
+        try namespace.run {
+            try ["time", "intvl", "probes"].map {
+                try String(contentsOfFile: "/proc/sys/net/ipv4/tcp_keepalive_\($0)", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }.joined(separator: "/")
+        }
+    }
+
+    /// Writes a value behind the daemon's back, as `echo VALUE > /proc/sys/...` would.
+    public func write(_ name: String, _ value: Int) throws {
+        try namespace.run {
+            try "\(value)\n".write(toFile: "/proc/sys/net/ipv4/\(name)", atomically: false, encoding: .utf8)
+        }
+    }
+
+    /// Runs a command inside the daemon's network namespace (e.g. `sysctl -w`).
+    public func runInNamespace(_ arguments: [String]) throws -> ChildProcess.Result {
+        try namespace.run { try ChildProcess.run(arguments) }
+    }
+
+    /// Waits for a notify message satisfying `predicate`, starting at index `from`.
+    public func waitForNotify(from: Int = 0, timeout: Double = 10,
+                              _ predicate: ([String: String]) -> Bool) -> (message: [String: String], index: Int)? {
+        notify.wait(from: from, timeout: timeout, predicate)
+    }
+
+    /// Waits for a journal entry with `EVENT=event` (and matching `predicate`).
+    public func waitForEvent(_ event: String, from: Int = 0, timeout: Double = 10,
+                             where predicate: ([String: String]) -> Bool = { _ in true }) -> (entry: [String: String], index: Int)? {
+        journal.wait(from: from, timeout: timeout) { $0["EVENT"] == event && predicate($0) }
+            .map { ($0.message, $0.index) }
+    }
+
+    /// Every journal entry so far, for failure messages.
+    public var journalText: String {
+        journal.all.map { "\($0["PRIORITY"] ?? "?") \($0["EVENT"] ?? "-") \($0["MESSAGE"] ?? "")" }.joined(separator: "\n")
+    }
+
+    /// Replaces the config in place (open, truncate, write, close), as an editor might.
+    public func editConfig(_ text: String) throws {
+        try directory.write("keepalived-tune.conf", text)
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Messages (`[FIELD: VALUE]`) collected by a background reader, which tests wait on.
+public final class MessageLog: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var messages: [[String: String]] = []
+
+    public init() {}
+
+    /// Adds a message and wakes the waiters.
+    func append(_ message: [String: String]) {
+        condition.lock()
+        messages.append(message)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Every message so far.
+    public var all: [[String: String]] {
+        condition.lock()
+        defer { condition.unlock() }
+        return messages
+    }
+
+    /// Waits for the first message at or after index `from` that satisfies `predicate`.
+    ///
+    /// - Returns: the message and its index, or `nil` if none came within `timeout` seconds.
+    public func wait(from: Int = 0, timeout: Double = 10,
+                     _ predicate: ([String: String]) -> Bool) -> (message: [String: String], index: Int)? {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        var next = from
+        while true {
+            while next < messages.count {
+                if predicate(messages[next]) { return (messages[next], next) }
+                next += 1
+            }
+            if !condition.wait(until: deadline) { return nil }
+        }
+    }
+}
+
+/// `journalctl -D DIR -f -o json` in the background: every entry journald stores, as it
+/// stores it.
+public final class JournalFollower: @unchecked Sendable {
+    public let entries = MessageLog()
+    private let process = Process()
+
+    /// Follows the journal files under `directory` from their beginning.
+    public init(directory: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["journalctl", "-D", directory, "-f", "-o", "json", "--no-tail", "--no-pager"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let entries = self.entries
+        let handle = pipe.fileHandleForReading
+        Thread {
+            var pending = Data()
+            while case let chunk = handle.availableData, !chunk.isEmpty {
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = pending[pending.startIndex..<newline]
+                    pending = Data(pending[(newline + 1)...])
+                    if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] {
+                        entries.append(object.compactMapValues { $0 as? String })
+                    }
+                }
+            }
+        }.start()
+    }
+
+    deinit {
+        // journalctl -f keeps SIGTERM blocked while it waits for changes.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
