@@ -1,0 +1,64 @@
+import Foundation
+import KeepaliveDaemon
+import KeepaliveTestKit
+import Testing
+
+/// The unit and catalog exactly as shipped in systemd/.
+@Suite("Shipped systemd files")
+struct ShippedFilesTests {
+    static let unit = FileList.packageRoot + "/systemd/keepalived-tune.service"
+    static let catalog = FileList.packageRoot + "/systemd/keepalived-tune.catalog"
+    static let analyze = FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")
+
+    @Test(.enabled(if: analyze, "systemd-analyze is not installed"))
+    func securityExposureIsAtMost2() throws {
+        let result = try ChildProcess.run(["systemd-analyze", "security", "--offline=yes", "--no-pager", Self.unit])
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(result)")
+        let score = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
+        #expect(score <= 2.0, "\(line)")
+        // Every remaining exposure is explained in the unit file.
+        let unitText = try String(contentsOfFile: Self.unit, encoding: .utf8)
+        for exposure in result.stdout.split(separator: "\n").filter({ $0.hasPrefix("✗") }) {
+            let setting = exposure.dropFirst(2).prefix { $0 != "=" }
+            #expect(unitText.contains("Exposure kept: \(setting)="), "no comment for \(setting)")
+        }
+    }
+
+    /// `systemd-analyze verify` wants ExecStart's binary in place: a private mount namespace
+    /// puts the built one at /usr/local/bin without touching the host.
+    @Test(.enabled(if: analyze && geteuid() == 0, "needs root and systemd-analyze"))
+    func verifyIsClean() throws {
+        let result = try ChildProcess.run(["unshare", "-m", "sh", "-c",
+            "mount -t tmpfs tmpfs /usr/local/bin && cp \"$0\" /usr/local/bin/ && systemd-analyze verify \"$1\"",
+            ChildProcess.keepalivedTune, Self.unit])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.isEmpty && result.stderr.isEmpty, "\(result)")
+    }
+
+    @Test func unitKeepsTheEssentials() throws {
+        let unit = try String(contentsOfFile: Self.unit, encoding: .utf8)
+        for line in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure",
+                     "After=systemd-sysctl.service", "ProtectKernelTunables=yes",
+                     "ReadWritePaths=/proc/sys/net/ipv4/tcp_keepalive_time /proc/sys/net/ipv4/tcp_keepalive_intvl /proc/sys/net/ipv4/tcp_keepalive_probes"] {
+            #expect(unit.split(separator: "\n").contains { $0 == line }, "\(line)")
+        }
+        #expect(unit.contains("\nWatchdogSec="))
+    }
+
+    @Test func catalogExplainsEveryEvent() throws {
+        let text = try String(contentsOfFile: Self.catalog, encoding: .utf8)
+        let ids = Set(text.split(separator: "\n").filter { $0.hasPrefix("-- ") }.map { String($0.dropFirst(3)) })
+        #expect(ids == Set(DaemonEvent.allCases.map(\.messageID)))
+        #expect(Set(DaemonEvent.allCases.map(\.messageID)).count == DaemonEvent.allCases.count)
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/journalctl"), "journalctl is not installed"))
+    func journalctlAcceptsTheCatalog() throws {
+        let root = try TemporaryDirectory()
+        try root.write("usr/lib/systemd/catalog/keepalived-tune.catalog", String(contentsOfFile: Self.catalog, encoding: .utf8))
+        let update = try ChildProcess.run(["journalctl", "--root=\(root.path)", "--update-catalog"])
+        #expect(update.status == 0, "\(update)")
+        let list = try ChildProcess.run(["journalctl", "--root=\(root.path)", "--list-catalog"])
+        #expect(DaemonEvent.allCases.allSatisfy { event in list.stdout.contains(event.messageID) }, "\(list)")
+    }
+}
