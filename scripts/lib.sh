@@ -1,0 +1,34 @@
+# Shared helpers for scripts/*. Sourced, not run.
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs the Debian packages named, if any is missing (apt-get update first).
+ensure_packages() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Puts the Swift toolchain on PATH if it is installed in a usual place but not on PATH
+# (sudo resets PATH).
+ensure_swift() {
+  command -v swift >/dev/null 2>&1 && return 0
+  for dir in /opt/swift/usr/bin /usr/share/swift/usr/bin /usr/local/swift/usr/bin; do
+    if [ -x "$dir/swift" ]; then PATH="$dir:$PATH"; export PATH; return 0; fi
+  done
+  echo "error: swift is not on PATH; install the Swift toolchain (https://swift.org/install)" >&2
+  exit 1
+}
+
+# The packages needed to build: libsystemd through pkg-config.
+BUILD_PACKAGES=(libsystemd-dev pkg-config)
+# The packages the tests use: journald and systemd-analyze, sysctl, unshare/nsenter.
+TEST_PACKAGES=(systemd procps util-linux)
