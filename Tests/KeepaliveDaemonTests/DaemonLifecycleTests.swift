@@ -69,6 +69,40 @@ struct DaemonLifecycleTests {
         #expect(ready.message["READY"] == "1")
     }
 
+    @Test func anEditorSaveByRenameIsPickedUp() throws {
+        let daemon = try startedDaemon()
+        try daemon.directory.write(".keepalived-tune.conf.swp", "[daemon]\nprofile = nat\n")
+        #expect(rename(daemon.directory.url(".keepalived-tune.conf.swp"), daemon.configPath) == 0)
+        #expect(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "nat" }) != nil, "\(daemon.journalText)")
+        #expect(try daemon.values() == "1800/75/9")
+    }
+
+    @Test func aHalfWrittenConfigIsRejectedAndTheCompleteOneApplied() throws {
+        let daemon = try startedDaemon()
+        try daemon.editConfig("[daemon]\nprofile = we")
+        let rejected = try #require(daemon.waitForEvent("reload-rejected"), "\(daemon.journalText)")
+        #expect(rejected.entry["CONFIG_LINE"] == "2")
+        #expect(try daemon.values() == "1800/30/3")
+        try daemon.editConfig("[daemon]\nprofile = web\n")
+        #expect(daemon.waitForEvent("applied", from: rejected.index, where: { $0["PROFILE"] == "web" }) != nil)
+        #expect(try daemon.values() == "1800/15/3")
+    }
+
+    @Test func editingAProfileInAProfileDirReloads() throws {
+        let daemon = try startedDaemon()
+        try daemon.directory.write("profiles/server.conf", "[profile]\ndescription = ours\ninclude = server\n[sysctl]\nnet.ipv4.tcp_keepalive_probes = 4\n")
+        let applied = try #require(daemon.waitForEvent("applied", where: { $0["EXPECTED"] == "1800/30/4" }), "\(daemon.journalText)")
+        #expect(applied.entry["PROFILE"] == "server")
+        #expect(try daemon.values() == "1800/30/4")
+    }
+
+    @Test func aDropInCreatedLaterIsPickedUp() throws {
+        let daemon = try startedDaemon()
+        try daemon.directory.write("keepalived-tune.conf.d/50-local.conf", "[sysctl]\nnet.ipv4.tcp_keepalive_probes = 6\n")
+        #expect(daemon.waitForEvent("applied", where: { $0["EXPECTED"] == "1800/30/6" }) != nil, "\(daemon.journalText)")
+        #expect(try daemon.values() == "1800/30/6")
+    }
+
     @Test func sigtermSendsStoppingAndExitsZeroLeavingTheProfile() throws {
         let daemon = try startedDaemon()
         daemon.signal(SIGTERM)
