@@ -49,21 +49,7 @@ struct ApplyCommand: ParsableCommand {
             let overrides = policy.overriddenKeys.isEmpty ? "" : " with local overrides"
             return ("profile \(policy.profile.name)\(overrides)", policy.values)
         }
-        guard let profileName = ProfileName(name) else {
-            Output.error("keepalived-tune: \(ProfileName.problem(with: name) ?? "invalid profile name"); nothing was applied")
-            throw Exit.invalid
-        }
-        let (profile, diagnostics) = setup.searchPath.resolve(profileName)
-        guard let profile else {
-            if diagnostics.hasErrors {
-                Output.rejected(diagnostics, consequence: "nothing was applied")
-            } else {
-                let known = setup.searchPath.names().map(\.rawValue)
-                Output.error("keepalived-tune: no profile named '\(profileName)'\(Suggestion.phrase(for: name, among: known)); nothing was applied")
-            }
-            throw Exit.invalid
-        }
-        Output.diagnostics(diagnostics)
+        let profile = try setup.profileOrExit(named: name, consequence: "nothing was applied")
         return ("profile \(profile.name)", profile.values)
     }
 }

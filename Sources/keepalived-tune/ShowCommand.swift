@@ -18,22 +18,7 @@ struct ShowCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard let profileName = ProfileName(name) else {
-            Output.error("keepalived-tune: \(ProfileName.problem(with: name) ?? "invalid profile name"); nothing was opened")
-            throw Exit.invalid
-        }
-        let searchPath = options.setup.searchPath
-        let (resolved, diagnostics) = searchPath.resolve(profileName)
-        guard let profile = resolved else {
-            if diagnostics.hasErrors {
-                Output.rejected(diagnostics, consequence: "profile '\(profileName)' cannot be used")
-            } else {
-                let known = searchPath.names().map(\.rawValue)
-                Output.error("keepalived-tune: no profile named '\(profileName)'\(Suggestion.phrase(for: name, among: known)) (known: \(known.joined(separator: ", ")))")
-            }
-            throw Exit.invalid
-        }
-        Output.diagnostics(diagnostics)
+        let profile = try options.setup.profileOrExit(named: name, consequence: "nothing to show")
         if json {
             try Output.json(ProfileJSON(profile, detailed: true))
             return
