@@ -32,3 +32,5 @@ ensure_swift() {
 BUILD_PACKAGES=(libsystemd-dev pkg-config)
 # The packages the tests use: journald and systemd-analyze, sysctl, unshare/nsenter.
 TEST_PACKAGES=(systemd procps util-linux)
+# The packages the end-to-end tests use to boot a systemd container (root only).
+E2E_PACKAGES=(systemd-container debootstrap)

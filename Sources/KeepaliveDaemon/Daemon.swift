@@ -63,7 +63,7 @@ public final class Daemon {
                                 dropInDirectory: setup.dropInDirectory,
                                 profileDirectories: setup.searchPath.directories)
         watch.arm()
-        let sysctlWatches = Set(Tunable.allCases.compactMap { try? inotify.add(tree.path(for: $0), mask: UInt32(IN_MODIFY)) })
+        let sysctlWatches = watchSysctls(inotify)
         if let code = start() { return code }
 
         let watchdogPeriod = notifier.watchdogInterval().map { $0 / 2 }
@@ -256,6 +256,21 @@ public final class Daemon {
             reportedDrift[change.key] = nil
         }
         return drift.filter { difference in !report.changes.contains { $0.key == difference.key } }
+    }
+
+    /// Watches the three keepalive files for writes (the fast drift hint). A file that
+    /// cannot be watched is reported: its drift is then found by the re-read alone.
+    private func watchSysctls(_ inotify: Inotify) -> Set<Int32> {
+        var watches: Set<Int32> = []
+        for key in Tunable.allCases {
+            do {
+                watches.insert(try inotify.add(tree.path(for: key), mask: UInt32(IN_MODIFY)))
+            } catch {
+                log.record(.checkFailed, "cannot watch \(tree.path(for: key)) with inotify: \(error); its drift is found by the periodic re-read only",
+                           fields: ["SYSCTL": key.sysctlName, "PATH": tree.path(for: key)])
+            }
+        }
+        return watches
     }
 
     // MARK: - Reporting

@@ -2,11 +2,14 @@ import Foundation
 import KeepaliveTestKit
 import Testing
 
+/// With the periodic re-read an hour away, a correction can only come from inotify.
+let inotifyOnlyConfig = serverConfig + "check-interval = 1h\n"
+
 @Suite("Drift watch", .serialized,
        .enabled(if: DaemonUnderTest.unavailableReason == nil, Comment(rawValue: DaemonUnderTest.unavailableReason ?? "")))
 struct DriftTests {
     @Test func sysctlWIsDetectedAndCorrectedWithStructuredEntries() throws {
-        let daemon = try startedDaemon()
+        let daemon = try startedDaemon(inotifyOnlyConfig)
         let result = try daemon.runInNamespace(["sysctl", "-q", "-w", "net.ipv4.tcp_keepalive_time=7200"])
         #expect(result.status == 0, "\(result)")
         let drift = try #require(daemon.waitForEvent("drift"), "\(daemon.journalText)")
@@ -39,8 +42,21 @@ struct DriftTests {
         }
     }
 
+    /// A write through a second procfs mount of the same network namespace raises no
+    /// inotify event for the daemon's watch: only the periodic re-read can find it.
+    @Test func aWriteInotifyCannotSeeIsFoundByTheReRead() throws {
+        let daemon = try startedDaemon(serverConfig + "check-interval = 1s\n")
+        let mountPoint = try daemon.directory.makeDirectory("proc2")
+        let result = try daemon.runInNamespace(["unshare", "-m", "sh", "-c",
+            "mount -t proc proc \"$0\" && echo 7200 > \"$0/sys/net/ipv4/tcp_keepalive_time\"", mountPoint])
+        #expect(result.status == 0, "\(result)")
+        let corrected = try #require(daemon.waitForEvent("corrected"), "\(daemon.journalText)")
+        #expect(corrected.entry["ACTUAL"] == "7200")
+        #expect(try daemon.values() == "1800/30/3")
+    }
+
     @Test func warnModeReportsAndKeepsStatusShowingTheDrift() throws {
-        let daemon = try startedDaemon(serverConfig + "on-drift = warn\n")
+        let daemon = try startedDaemon(inotifyOnlyConfig + "on-drift = warn\n")
         try daemon.write("tcp_keepalive_intvl", 75)
         let drift = try #require(daemon.waitForEvent("drift"))
         #expect(drift.entry["SYSCTL"] == "net.ipv4.tcp_keepalive_intvl")
@@ -54,7 +70,7 @@ struct DriftTests {
     }
 
     @Test func aContestedValueBacksOffWithOneAlert() throws {
-        let daemon = try startedDaemon()
+        let daemon = try startedDaemon(inotifyOnlyConfig)
         var from = 0
         for round in 1...5 {
             try daemon.write("tcp_keepalive_time", 7200)

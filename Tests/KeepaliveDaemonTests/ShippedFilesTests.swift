@@ -38,11 +38,12 @@ struct ShippedFilesTests {
     @Test func unitKeepsTheEssentials() throws {
         let unit = try String(contentsOfFile: Self.unit, encoding: .utf8)
         for line in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure",
-                     "After=systemd-sysctl.service", "ProtectKernelTunables=yes",
+                     "After=systemd-sysctl.service", "ProtectSystem=strict", "CapabilityBoundingSet=",
                      "ReadWritePaths=/proc/sys/net/ipv4/tcp_keepalive_time /proc/sys/net/ipv4/tcp_keepalive_intvl /proc/sys/net/ipv4/tcp_keepalive_probes"] {
             #expect(unit.split(separator: "\n").contains { $0 == line }, "\(line)")
         }
         #expect(unit.contains("\nWatchdogSec="))
+        #expect(unit.contains("\nReadOnlyPaths=/proc/sys /sys "))
     }
 
     @Test func catalogExplainsEveryEvent() throws {

@@ -1,0 +1,98 @@
+# Booting a real systemd (PID 1, with journald) in a systemd-nspawn container, and
+# running commands in it. Sourced by Tests/EndToEnd/run.
+#
+# Each container boots from a cached debootstrap root with --volatile=overlay (the root
+# stays pristine; everything written inside is gone at stop) and --private-network (its
+# keepalive sysctls are its own; the host's are never touched).
+
+# The cgroup folders this shell came from, per hierarchy, to return to.
+declare -A HOME_CGROUP=()
+for hierarchy in systemd unified; do
+  if [ -d "/sys/fs/cgroup/$hierarchy" ]; then
+    case $hierarchy in
+      systemd) HOME_CGROUP[$hierarchy]=$(sed -n 's/^[0-9]*:name=systemd://p' /proc/self/cgroup) ;;
+      unified) HOME_CGROUP[$hierarchy]=$(sed -n 's/^0:://p' /proc/self/cgroup) ;;
+    esac
+  fi
+done
+
+CONTAINER_NAME="" NSPAWN_PID="" PID1=""
+
+# Builds the root once: debootstrap minbase plus systemd, into $1 (atomically).
+build_root() {
+  local root=$1 mirror
+  mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+  mirror=${mirror:-http://deb.debian.org/debian}
+  echo "e2e: building the container root in $root (once; about 40 s) from $mirror"
+  rm -rf "$root.tmp"
+  mkdir -p "$(dirname "$root")"
+  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iproute2,procps \
+    bookworm "$root.tmp" "$mirror" > "$root.log" 2>&1 || { tail -20 "$root.log"; return 1; }
+  rm -rf "$root.tmp"/var/cache/apt/archives/*.deb "$root.tmp"/var/lib/apt/lists/*
+  mv "$root.tmp" "$root"
+}
+
+# Boots a container named $1 from root $2 with $3 bound read-only at /opt/payload, and
+# waits until its systemd reports running. Sets NSPAWN_PID and PID1.
+boot_container() {
+  CONTAINER_NAME=$1
+  local root=$2 payload=$3 hierarchy state i child
+  # nspawn creates payload/ and supervisor/ folders in the cgroup of whoever starts it:
+  # start it from a folder of its own, removed at stop.
+  for hierarchy in "${!HOME_CGROUP[@]}"; do
+    mkdir -p "/sys/fs/cgroup/$hierarchy/$CONTAINER_NAME"
+    echo $$ > "/sys/fs/cgroup/$hierarchy/$CONTAINER_NAME/cgroup.procs"
+  done
+  systemd-nspawn --quiet -D "$root" -M "$CONTAINER_NAME" --boot --register=no --keep-unit \
+    --link-journal=no --console=read-only --volatile=overlay --private-network \
+    --bind-ro="$payload:/opt/payload" </dev/null > "$WORK/$CONTAINER_NAME.console" 2>&1 &
+  NSPAWN_PID=$!
+  for hierarchy in "${!HOME_CGROUP[@]}"; do
+    echo $$ > "/sys/fs/cgroup/$hierarchy${HOME_CGROUP[$hierarchy]}/cgroup.procs"
+  done
+  PID1=""
+  for i in $(seq 1000); do
+    for child in $(pgrep -P "$NSPAWN_PID"); do
+      [ "$(readlink "/proc/$child/ns/pid")" != "$(readlink /proc/self/ns/pid)" ] && PID1=$child
+    done
+    [ -n "$PID1" ] && break
+    kill -0 "$NSPAWN_PID" 2>/dev/null || break
+    sleep 0.01
+  done
+  [ -n "$PID1" ] || { echo "container did not start:"; cat "$WORK/$CONTAINER_NAME.console"; return 1; }
+  for i in $(seq 1500); do
+    state=$(inside systemctl is-system-running 2>/dev/null)
+    case $state in running|degraded) return 0 ;; esac
+    sleep 0.01
+  done
+  echo "container systemd never reached running (state: $state)"
+  return 1
+}
+
+# Runs a command inside the container (all its namespaces).
+inside() {
+  nsenter -t "$PID1" -a -- "$@"
+}
+
+# Powers the container off, then removes its cgroup folders.
+stop_container() {
+  [ -n "$NSPAWN_PID" ] || return 0
+  if kill -0 "$NSPAWN_PID" 2>/dev/null; then
+    kill -TERM "$NSPAWN_PID"
+    local i
+    for i in $(seq 1000); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.01; done
+    kill -KILL "$NSPAWN_PID" 2>/dev/null
+  fi
+  wait "$NSPAWN_PID" 2>/dev/null
+  remove_cgroups "$CONTAINER_NAME"
+  NSPAWN_PID="" PID1=""
+}
+
+# Removes the cgroup folders of container $1 in every hierarchy, deepest first.
+remove_cgroups() {
+  local hierarchy
+  for hierarchy in /sys/fs/cgroup/*/; do
+    [ -d "$hierarchy$1" ] && find "$hierarchy$1" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  return 0
+}
