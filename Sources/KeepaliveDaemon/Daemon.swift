@@ -55,7 +55,7 @@ public final class Daemon {
             signals = try SignalSource()
             inotify = try Inotify()
         } catch {
-            log.record(.applyFailed, "cannot set up signal and inotify descriptors: \(error); exiting")
+            log.record(.startFailed, "cannot create the signal and inotify descriptors: \(error); keepalived-tune cannot start")
             return ExitCode.systemFailure
         }
         // Watch before the first apply, so that nothing written after READY=1 is missed.
@@ -79,7 +79,7 @@ public final class Daemon {
             let ready = Poller.wait([signals.fd, inotify.fd], timeoutMilliseconds: timeout)
             now = MonotonicClock.microseconds()
 
-            var reload = false, stop = false, checkNow = now >= nextCheck
+            var reload = false, rearm = false, stop = false, checkNow = now >= nextCheck
             if ready.contains(signals.fd) {
                 for signal in signals.drain() {
                     if signal == SIGHUP { reload = true } else { stop = true }
@@ -88,16 +88,17 @@ public final class Daemon {
             if ready.contains(inotify.fd) {
                 let events = inotify.drain()
                 if events.contains(where: { sysctlWatches.contains($0.watch) }) { checkNow = true }
-                let (changed, rearm) = watch.assess(events)
+                let (changed, directoriesMoved) = watch.assess(events)
                 reload = reload || changed
-                if rearm { watch.arm() }
+                rearm = directoriesMoved
             }
             if stop { return shutDown() }
             if reload {
                 self.reload()
-                watch.arm()
                 checkNow = true
             }
+            // A reload may follow a directory that appeared since the watches were set.
+            if reload || rearm { watch.arm() }
             if checkNow {
                 check(at: now)
                 nextCheck = MonotonicClock.microseconds() + checkInterval

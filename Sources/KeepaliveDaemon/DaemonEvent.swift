@@ -21,6 +21,8 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     case started
     /// The daemon is shutting down.
     case stopping
+    /// The daemon cannot set up its event sources; it exits.
+    case startFailed = "start-failed"
     /// The config is invalid at start; the daemon exits.
     case configRejected = "config-rejected"
     /// A config or profile file has a warning (e.g. a repeated key); it is still used.
@@ -42,6 +44,7 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         case .sysctlConflict: "b5c9cf240be34bb3a7804eda6a3fdec9"
         case .started: "aaccf8f800794f80ab204cc3b6e1fb2f"
         case .stopping: "45024749bfe3479dae03a62b6a9b3010"
+        case .startFailed: "3cafcd33829e439fa29943dea5c95216"
         case .configRejected: "55c0d5d67b6f43b4836444f8409e0953"
         case .configWarning: "c93b8d84aef54853bd0b15fa4b3e6746"
         case .checkFailed: "8c526372746d4b0aa7ae1777f6a00308"
@@ -54,7 +57,7 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         switch self {
         case .applied, .corrected, .started, .stopping, .restored: .info
         case .drift, .sysctlConflict, .configWarning, .reloadRejected: .warning
-        case .contested, .applyFailed, .configRejected, .checkFailed: .error
+        case .contested, .applyFailed, .configRejected, .checkFailed, .startFailed: .error
         }
     }
 }
