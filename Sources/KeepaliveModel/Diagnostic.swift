@@ -88,8 +88,8 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         Diagnostic(.warning, code, at: location, message)
     }
 
-    /// `FILE:LINE: error: message`, the form compilers and editors understand.
-    public var description: String { "\(location): \(severity.rawValue): \(message)" }
+    /// `FILE:LINE: error: message [class]`, the form compilers and editors understand.
+    public var description: String { "\(location): \(severity.rawValue): \(message) [\(code.rawValue)]" }
 }
 
 extension Array where Element == Diagnostic {

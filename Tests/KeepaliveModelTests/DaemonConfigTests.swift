@@ -77,6 +77,6 @@ struct DaemonConfigTests {
                                              knownProfiles: [ProfileName("server")!]) { _, _ in .notFound }
         #expect(policy == nil)
         #expect(problems.map(\.code) == [.unknownProfile])
-        #expect(problems.first?.description == "/c0.conf:3: error: profile = serer: no such profile; did you mean 'server'? (known: server)")
+        #expect(problems.first?.description == "/c0.conf:3: error: profile = serer: no such profile; did you mean 'server'? (known: server) [unknown-profile]")
     }
 }

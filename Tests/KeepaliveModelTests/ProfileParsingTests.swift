@@ -82,7 +82,7 @@ struct ProfileParsingTests {
     @Test func unknownKeySuggestsTheClosestOne() {
         let source = SourceText(path: "/p/x.conf", text: "[sysctl]\nnet.ipv4.tcp_keepalive_intervall = 30")
         let diagnostic = ProfileDocument.parse(source, name: ProfileName("x")!).1.first
-        #expect(diagnostic?.description == "/p/x.conf:2: error: unknown key 'net.ipv4.tcp_keepalive_intervall' in [sysctl]; did you mean 'net.ipv4.tcp_keepalive_intvl'?")
+        #expect(diagnostic?.description == "/p/x.conf:2: error: unknown key 'net.ipv4.tcp_keepalive_intervall' in [sysctl]; did you mean 'net.ipv4.tcp_keepalive_intvl'? [unknown-key]")
     }
 
     @Test func slashSpellingAndSpansAreAccepted() {

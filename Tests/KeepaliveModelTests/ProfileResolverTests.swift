@@ -62,7 +62,7 @@ struct ProfileResolverTests {
     @Test func cycleMessageShowsThePath() {
         let files = ["a": profileText(include: "b"), "b": profileText(include: "a")]
         let diagnostic = MemoryProfiles(layers: [files]).resolve("a").1.first
-        #expect(diagnostic?.description == "/l0/b.conf:3: error: include cycle: a -> b -> a")
+        #expect(diagnostic?.description == "/l0/b.conf:3: error: include cycle: a -> b -> a [include-cycle]")
     }
 
     @Test func deepChainsAreCapped() {
