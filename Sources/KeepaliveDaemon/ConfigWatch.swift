@@ -37,14 +37,19 @@ final class ConfigWatch {
         self.profileDirectories = profileDirectories
     }
 
-    /// (Re-)creates every watch; call at start and after each reload.
+    /// Sets up every watch; call at start, and again when directories may have appeared or
+    /// vanished.
+    ///
+    /// Watches that are still wanted are kept (adding a watched inode again returns the
+    /// same watch), so no event is lost while re-arming; only stale ones are removed.
     func arm() {
-        for watch in watches.keys { inotify.remove(watch) }
-        watches = [:]
+        var wanted: [Int32: [Interest]] = [:]
         add(ConfigWatch.directoryName(configPath),
-            names: [ConfigWatch.baseName(configPath), ConfigWatch.baseName(dropInDirectory)])
-        add(dropInDirectory, names: nil)
-        for directory in profileDirectories { add(directory, names: nil) }
+            names: [ConfigWatch.baseName(configPath), ConfigWatch.baseName(dropInDirectory)], into: &wanted)
+        add(dropInDirectory, names: nil, into: &wanted)
+        for directory in profileDirectories { add(directory, names: nil, into: &wanted) }
+        for stale in watches.keys where wanted[stale] == nil { inotify.remove(stale) }
+        watches = wanted
     }
 
     /// Whether any of these events means the config or a profile changed.
@@ -75,12 +80,12 @@ final class ConfigWatch {
 
     /// Watches `directory`, or, while it is missing, its nearest existing parent for the
     /// child on the way to it.
-    private func add(_ directory: String, names: Set<String>?) {
+    private func add(_ directory: String, names: Set<String>?, into wanted: inout [Int32: [Interest]]) {
         var target = directory
         var interest = Interest(names: names, placeholder: false)
         while true {
             if let watch = try? inotify.add(target, mask: ConfigWatch.mask | UInt32(IN_MASK_ADD)) {
-                watches[watch, default: []].append(interest)
+                wanted[watch, default: []].append(interest)
                 return
             }
             if target == "/" || target == "." { return }

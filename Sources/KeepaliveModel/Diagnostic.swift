@@ -41,6 +41,8 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         case fileTooLarge = "file-too-large"
         case notUTF8 = "not-utf8"
         case nulByte = "nul-byte"
+        case insecurePermissions = "insecure-permissions"
+        case unsafeSymlink = "unsafe-symlink"
         // Syntax
         case brokenSection = "broken-section"
         case missingEquals = "missing-equals"

@@ -4,10 +4,20 @@ import Glibc
 #endif
 
 /// Reads config and profile files, refusing what is not a plain, small file.
+///
+/// With ``strictModes`` (the default when running as root, in the manner of sshd's
+/// StrictModes), a file, or the directory holding it, that is writable by group or others
+/// or owned by anyone but root is refused: whoever can write it controls the kernel's
+/// keepalive settings through a root daemon.
 public struct FileReader: Sendable {
     let syscalls: Syscalls
+    /// Whether ownership and permissions are checked.
+    public let strictModes: Bool
 
-    public init(syscalls: Syscalls = .live) { self.syscalls = syscalls }
+    public init(syscalls: Syscalls = .live, strictModes: Bool = geteuid() == 0) {
+        self.syscalls = syscalls
+        self.strictModes = strictModes
+    }
 
     /// Whether a file was there to read.
     public enum Outcome: Sendable {
@@ -39,6 +49,7 @@ public struct FileReader: Sendable {
             return .failed(.error(.notARegularFile, at: SourceLocation(file: path, line: nil),
                 "is \(what); a config or profile must be a regular file"))
         }
+        if let problem = insecurity(of: path, status) ?? directoryInsecurity(of: path) { return .failed(problem) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while bytes.count <= SourceText.maximumSize {
@@ -52,6 +63,29 @@ public struct FileReader: Sendable {
             }
         }
         return .read(SourceText(path: path, bytes: bytes, totalSize: max(status.size, bytes.count)))
+    }
+
+    /// Why `status` (of `path`) is unsafe for a root daemon to trust, or `nil`.
+    func insecurity(of path: String, _ status: FileStatus) -> Diagnostic? {
+        guard strictModes else { return nil }
+        let location = SourceLocation(file: path, line: nil)
+        if status.owner != 0 {
+            return .error(.insecurePermissions, at: location,
+                "is owned by uid \(status.owner), not root; refusing it, since whoever can write it controls the keepalive settings (fix: chown root '\(path)')")
+        }
+        if status.mode & 0o022 != 0 {
+            return .error(.insecurePermissions, at: location,
+                "is writable by group or others (mode \(String(status.mode & 0o7777, radix: 8))); refusing it, since whoever can write it controls the keepalive settings (fix: chmod go-w '\(path)')")
+        }
+        return nil
+    }
+
+    /// The same check for the directory holding `path`.
+    func directoryInsecurity(of path: String) -> Diagnostic? {
+        guard strictModes, let slash = path.lastIndex(of: "/") else { return nil }
+        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        guard case .success(let status) = syscalls.pathStatus(directory, true) else { return nil }
+        return insecurity(of: directory, status)
     }
 
     /// The names of the `*.conf` files in `directory`, sorted; empty if it does not exist.

@@ -31,7 +31,7 @@ public struct ProfileSearchPath: Sendable {
     public func lookup(_ name: ProfileName, after: Int?) -> ProfileLookupResult {
         let start = after.map { $0 + 1 } ?? 0
         for layer in start..<directories.count {
-            switch reader.read("\(directories[layer])/\(name.fileName)") {
+            switch read("\(directories[layer])/\(name.fileName)") {
             case .missing: continue
             case .failed(let diagnostic): return .failed(diagnostic)
             case .read(let source): return .found(ProfileFile(layer: layer, source: source))
@@ -90,13 +90,35 @@ public struct ProfileSearchPath: Sendable {
         if entry.layer == builtinLayer, let builtin = BuiltinProfiles.all[entry.name] {
             source = builtin
         } else {
-            switch reader.read(entry.path) {
+            switch read(entry.path) {
             case .read(let read): source = read
             case .missing: return (nil, [])
             case .failed(let diagnostic): return (nil, [diagnostic])
             }
         }
         return ProfileResolver.resolve(entry.name, file: ProfileFile(layer: entry.layer, source: source), lookup: lookup)
+    }
+}
+
+extension ProfileSearchPath {
+    /// Reads a profile file, refusing a symlink that leads out of the profile directories.
+    func read(_ path: String) -> FileReader.Outcome {
+        if let problem = escapingSymlink(path) { return .failed(problem) }
+        return reader.read(path)
+    }
+
+    /// Why `path` is a symlink that may not be followed, or `nil`.
+    ///
+    /// A link to another file inside one of the search path's directories is fine (an
+    /// alias); a link anywhere else would let a profile name read any file.
+    func escapingSymlink(_ path: String) -> Diagnostic? {
+        let calls = reader.syscalls
+        guard case .success(let status) = calls.pathStatus(path, false), status.kind == .symlink,
+              case .success(let target) = calls.realPath(path) else { return nil }
+        let roots = directories.compactMap { try? calls.realPath($0).get() }
+        if roots.contains(where: { target.hasPrefix($0 == "/" ? "/" : $0 + "/") }) { return nil }
+        return .error(.unsafeSymlink, at: SourceLocation(file: path, line: nil),
+            "is a symlink to \(target), outside the profile directories; refusing it (copy the profile into \(directories.first ?? "the profile directory") instead)")
     }
 }
 

@@ -61,6 +61,10 @@ public struct Syscalls: Sendable {
     public var close: @Sendable (_ fd: Int32) -> Void
     /// `opendir(3)`/`readdir(3)`: the names in a directory, without `.` and `..`.
     public var readDirectory: @Sendable (_ path: String) -> Result<[String], Errno>
+    /// `stat(2)` (`lstat(2)` when `follow` is false) of a path.
+    public var pathStatus: @Sendable (_ path: String, _ follow: Bool) -> Result<FileStatus, Errno>
+    /// `realpath(3)`: the canonical absolute path, every symlink resolved.
+    public var realPath: @Sendable (_ path: String) -> Result<String, Errno>
 
     public init(open: @escaping @Sendable (String, Int32) -> Result<Int32, Errno>,
                 pread: @escaping @Sendable (Int32, UnsafeMutableRawBufferPointer, Int) -> Result<Int, Errno>,
@@ -68,9 +72,13 @@ public struct Syscalls: Sendable {
                 ftruncate: @escaping @Sendable (Int32, Int) -> Result<Void, Errno>,
                 fstat: @escaping @Sendable (Int32) -> Result<FileStatus, Errno>,
                 close: @escaping @Sendable (Int32) -> Void,
-                readDirectory: @escaping @Sendable (String) -> Result<[String], Errno>) {
+                readDirectory: @escaping @Sendable (String) -> Result<[String], Errno>,
+                pathStatus: @escaping @Sendable (String, Bool) -> Result<FileStatus, Errno>,
+                realPath: @escaping @Sendable (String) -> Result<String, Errno>) {
         self.open = open
         self.readDirectory = readDirectory
+        self.pathStatus = pathStatus
+        self.realPath = realPath
         self.pread = pread
         self.pwrite = pwrite
         self.ftruncate = ftruncate
@@ -91,7 +99,7 @@ public struct Syscalls: Sendable {
             retrying { Glibc.ftruncate(fd, off_t(length)) }.map { _ in () }
         },
         fstat: { fd in
-            var info = stat()
+            var info = Glibc.stat()
             guard Glibc.fstat(fd, &info) == 0 else { return .failure(.current) }
             return .success(FileStatus(info))
         },
@@ -107,6 +115,16 @@ public struct Syscalls: Sendable {
                 if name != "." && name != ".." { names.append(name) }
             }
             return .success(names)
+        },
+        pathStatus: { path, follow in
+            var info = Glibc.stat()
+            let result = follow ? stat(path, &info) : lstat(path, &info)
+            return result == 0 ? .success(FileStatus(info)) : .failure(.current)
+        },
+        realPath: { path in
+            guard let resolved = Glibc.realpath(path, nil) else { return .failure(.current) }
+            defer { free(resolved) }
+            return .success(String(cString: resolved))
         })
 
     /// Runs a call until it does not fail with EINTR.
@@ -121,7 +139,7 @@ public struct Syscalls: Sendable {
 
 /// What `fstat` says about a file, as far as keepalived-tune cares.
 public struct FileStatus: Sendable, Hashable {
-    public enum Kind: Sendable, Hashable { case regular, directory, other }
+    public enum Kind: Sendable, Hashable { case regular, directory, symlink, other }
     public let kind: Kind
     public let size: Int
     public let mode: UInt32
@@ -136,7 +154,7 @@ public struct FileStatus: Sendable, Hashable {
 
     init(_ info: stat) {
         let type = info.st_mode & S_IFMT
-        kind = type == S_IFREG ? .regular : type == S_IFDIR ? .directory : .other
+        kind = type == S_IFREG ? .regular : type == S_IFDIR ? .directory : type == S_IFLNK ? .symlink : .other
         size = Int(info.st_size)
         mode = UInt32(info.st_mode)
         owner = UInt32(info.st_uid)
