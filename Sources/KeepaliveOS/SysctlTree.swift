@@ -142,7 +142,17 @@ public struct SysctlFailure: Error, Sendable, Hashable, CustomStringConvertible 
         case .restore: "cannot restore \(value.map(String.init) ?? "?") to \(path)"
         }
         let why = errno?.description ?? detail ?? "unknown error"
-        return "\(what): \(why)"
+        return "\(what): \(why)\(hint)"
+    }
+
+    /// What an errno usually means here, for the common cases an admin meets.
+    private var hint: String {
+        guard operation != .read, let code = errno?.code else { return "" }
+        switch code {
+        case EROFS: return "; /proc/sys is mounted read-only here (as in an unprivileged container), so the keepalive values cannot be set"
+        case EACCES, EPERM: return "; setting net.ipv4 sysctls needs root (or CAP_NET_ADMIN in the network namespace's owner)"
+        default: return ""
+        }
     }
 }
 

@@ -55,14 +55,40 @@ struct ApplierTests {
         #expect(try root.value("tcp_keepalive_intvl") == 75)
     }
 
-    /// Fails `pwrite` on one file with a chosen errno or, with no errno, makes it store
-    /// `75` whatever was asked while reporting success, as a kernel that clamps a value
-    /// would (the read-back must catch it). Built on the syscall seam.
-    static func faulty(on file: String, errno code: Int32?) -> Syscalls {
+    /// A fault to inject into the syscall seam for one of the three files.
+    enum Fault: Sendable, CustomTestStringConvertible {
+        /// open(2) for writing fails.
+        case openForWrite(Int32)
+        /// pwrite(2) fails.
+        case write(Int32)
+        /// pwrite(2) writes only part of the bytes.
+        case shortWrite
+        /// pwrite(2) stores 75 whatever was asked and reports success, as a kernel that
+        /// clamps a value would: only the read-back can tell.
+        case clamp
+        /// pread(2) fails from the `after`-th read of the file on (0: the first).
+        case read(Int32, after: Int)
+
+        var testDescription: String {
+            switch self {
+            case .openForWrite(let code): "open for write: \(Errno(code).name)"
+            case .write(let code): "write: \(Errno(code).name)"
+            case .shortWrite: "short write"
+            case .clamp: "read-back mismatch"
+            case .read(let code, let after): "read #\(after): \(Errno(code).name)"
+            }
+        }
+    }
+
+    /// The live seam with `fault` injected for the file whose name ends in `file`. Write
+    /// faults hit the first write only, as a transient failure would, so the rollback that
+    /// follows can succeed; a read fault persists.
+    static func faulty(on file: String, _ fault: Fault) -> Syscalls {
         var calls = Syscalls.live
         let opened = OpenFiles()
-        let realOpen = calls.open, realWrite = calls.pwrite, realClose = calls.close
+        let realOpen = calls.open, realWrite = calls.pwrite, realRead = calls.pread, realClose = calls.close
         calls.open = { path, flags in
+            if path.hasSuffix(file), flags & O_WRONLY != 0, case .openForWrite(let code) = fault { return .failure(Errno(code)) }
             let result = realOpen(path, flags)
             if case .success(let fd) = result, path.hasSuffix(file) { opened.insert(fd) }
             return result
@@ -72,44 +98,80 @@ struct ApplierTests {
             realClose(fd)
         }
         calls.pwrite = { fd, bytes, offset in
-            guard opened.contains(fd) else { return realWrite(fd, bytes, offset) }
-            if let code { return .failure(Errno(code)) }
-            let stored = Array("75\n".utf8)
-            _ = stored.withUnsafeBytes { realWrite(fd, $0, offset) }
-            return .success(bytes.count)
+            guard opened.contains(fd), opened.countWrite() == 0 else { return realWrite(fd, bytes, offset) }
+            switch fault {
+            case .write(let code): return .failure(Errno(code))
+            case .shortWrite: return realWrite(fd, UnsafeRawBufferPointer(rebasing: bytes.prefix(1)), offset)
+            case .clamp:
+                let stored = Array("75\n".utf8)
+                _ = stored.withUnsafeBytes { realWrite(fd, $0, offset) }
+                return .success(bytes.count)
+            default: return realWrite(fd, bytes, offset)
+            }
+        }
+        calls.pread = { fd, buffer, offset in
+            if opened.contains(fd), case .read(let code, let after) = fault, opened.countRead() >= after {
+                return .failure(Errno(code))
+            }
+            return realRead(fd, buffer, offset)
         }
         return calls
     }
 
-    @Test("a failed write rolls back the keys already changed", arguments: [EACCES, EROFS, EINVAL])
-    func rollbackOnWriteFailure(code: Int32) throws {
+    static let target = KeepaliveValues(time: 1800, intvl: 30, probes: 3)
+
+    @Test("any fault during a write leaves every value as it was, and is reported", arguments: [
+        Fault.openForWrite(EACCES), .openForWrite(EROFS), .openForWrite(ENOENT), .openForWrite(EPERM),
+        .write(EINVAL), .write(EACCES), .write(EROFS), .write(EIO), .shortWrite, .clamp, .read(EIO, after: 1),
+    ])
+    func allOrNothing(fault: Fault) throws {
         let root = try FakeSysctlRoot()
-        let tree = SysctlTree(root: root.path, syscalls: Self.faulty(on: "tcp_keepalive_probes", errno: code))
-        let report = Applier.apply(KeepaliveValues(time: 1800, intvl: 30, probes: 3), to: tree)
+        let tree = SysctlTree(root: root.path, syscalls: Self.faulty(on: "tcp_keepalive_probes", fault))
+        let report = Applier.apply(Self.target, to: tree)
         #expect(!report.succeeded)
-        #expect(report.failures == [SysctlFailure(key: .probes, path: tree.path(for: .probes), operation: .write,
-                                                  value: 3, errno: Errno(code))])
-        #expect(report.restored == [.time, .intvl])
         #expect(report.changes.isEmpty)
+        #expect(report.failures.count == 1, "\(report.failures)")
+        #expect(report.failures.first?.key == .probes)
+        #expect(report.failures.first?.path == tree.path(for: .probes))
+        // The keys written before the failure are put back; so is the failed key itself when
+        // its state is unknown (clamped, or unreadable after the write).
+        #expect(Array(report.restored.prefix(2)) == [.time, .intvl])
         #expect(try root.compact() == "7200/75/9")
-        #expect(report.failures[0].description.hasSuffix("tcp_keepalive_probes: \(Errno(code).text) (\(Errno(code).name))"))
     }
 
-    @Test func aReadBackMismatchRollsBack() throws {
+    @Test func theFailureSaysWhatWhereAndWhy() throws {
         let root = try FakeSysctlRoot()
-        let tree = SysctlTree(root: root.path, syscalls: Self.faulty(on: "tcp_keepalive_intvl", errno: nil))
-        let report = Applier.apply(KeepaliveValues(time: 1800, intvl: 30, probes: 3), to: tree)
-        #expect(report.failures.map(\.operation) == [.readBack])
-        #expect(report.failures.first?.description == "\(tree.path(for: .intvl)) did not keep 30: it reads back as 75")
+        let tree = SysctlTree(root: root.path, syscalls: Self.faulty(on: "tcp_keepalive_probes", .write(EINVAL)))
+        let failure = try #require(Applier.apply(Self.target, to: tree).failures.first)
+        #expect(failure.description == "cannot write 3 to \(tree.path(for: .probes)): Invalid argument (EINVAL)")
+        let short = SysctlTree(root: root.path, syscalls: Self.faulty(on: "tcp_keepalive_intvl", .shortWrite))
+        #expect(Applier.apply(Self.target, to: short).failures.first?.description == "cannot write 30 to \(short.path(for: .intvl)): short write: 1 of 3 bytes")
+        let clamped = SysctlTree(root: root.path, syscalls: Self.faulty(on: "tcp_keepalive_intvl", .clamp))
+        #expect(Applier.apply(Self.target, to: clamped).failures.first?.description == "\(clamped.path(for: .intvl)) did not keep 30: it reads back as 75")
+    }
+
+    @Test func anEIOBeforeWritingMeansNothingIsWritten() throws {
+        let root = try FakeSysctlRoot()
+        let tree = SysctlTree(root: root.path, syscalls: Self.faulty(on: "tcp_keepalive_intvl", .read(EIO, after: 0)))
+        let report = Applier.apply(Self.target, to: tree)
+        #expect(report.failures.map(\.operation) == [.read])
+        #expect(report.failures.first?.errno == Errno(EIO))
+        #expect(report.restored.isEmpty)
         #expect(try root.compact() == "7200/75/9")
     }
 }
 
-/// The descriptors a faulty seam has opened on its target file.
+/// The descriptors a faulty seam has opened on its target file, and how often it was read.
 final class OpenFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var fds: Set<Int32> = []
+    private var reads = 0
     func insert(_ fd: Int32) { lock.withLock { _ = fds.insert(fd) } }
     func contains(_ fd: Int32) -> Bool { lock.withLock { fds.contains(fd) } }
     func remove(_ fd: Int32) { lock.withLock { _ = fds.remove(fd) } }
+    private var writes = 0
+    /// Counts a read and returns how many came before it.
+    func countRead() -> Int { lock.withLock { defer { reads += 1 }; return reads } }
+    /// Counts a write and returns how many came before it.
+    func countWrite() -> Int { lock.withLock { defer { writes += 1 }; return writes } }
 }

@@ -88,3 +88,27 @@ struct NamespaceTests {
         #expect(HostKeepalive.snapshot() == host)
     }
 }
+
+/// An unprivileged container's view: /proc/sys mounted read-only.
+@Suite("A read-only /proc/sys",
+       .enabled(if: UnshareNetwork.unavailableReason == nil, Comment(rawValue: UnshareNetwork.unavailableReason ?? "")))
+struct ReadOnlyProcSysTests {
+    @Test func applyAndRunExit3NamingTheCause() throws {
+        let directory = try TemporaryDirectory()
+        let config = try directory.write("k.conf", "[daemon]\nprofile = server\n")
+        let result = try UnshareNetwork.script("""
+            mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys || exit 90
+            kt() { cmd=$1; shift; \(ChildProcess.keepalivedTune) "$cmd" --config '\(config)' --profile-dir '\(directory.url("none"))' "$@"; }
+            kt apply 2>&1; echo "apply=$?"
+            kt run --log-target console 2>&1; echo "run=$?"
+            echo "values=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+            """, mountNamespace: true)
+        #expect(result.status == 0, "\(result)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("apply=3"), "\(result.stdout)")
+        #expect(lines.contains("run=3"), "\(result.stdout)")
+        #expect(lines.contains("values=7200"))
+        #expect(result.stdout.contains("cannot write 1800 to /proc/sys/net/ipv4/tcp_keepalive_time: Read-only file system (EROFS); /proc/sys is mounted read-only here"))
+        #expect(!result.stdout.contains("Fatal error") && !result.stdout.contains("Stack dump"))
+    }
+}

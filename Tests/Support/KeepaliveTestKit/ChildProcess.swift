@@ -58,8 +58,10 @@ public enum UnshareNetwork {
         return result.status == 0 ? nil : "\(prefix.joined(separator: " ")) failed: \(result.stderr)"
     }()
 
-    /// Runs a shell script in one new private network namespace.
-    public static func script(_ script: String, environment: [String: String]? = nil) throws -> ChildProcess.Result {
-        try ChildProcess.run(prefix + ["sh", "-c", script], environment: environment)
+    /// Runs a shell script in one new private network namespace (and a private mount
+    /// namespace, if asked).
+    public static func script(_ script: String, mountNamespace: Bool = false,
+                              environment: [String: String]? = nil) throws -> ChildProcess.Result {
+        try ChildProcess.run(prefix + (mountNamespace ? ["-m"] : []) + ["sh", "-c", script], environment: environment)
     }
 }
