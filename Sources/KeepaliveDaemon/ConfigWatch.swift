@@ -4,7 +4,8 @@ import Glibc
 import KeepaliveOS
 
 /// Watches the config file, its drop-in directory and the profile directories with
-/// inotify, and says when a finished write, a rename or a deletion calls for a reload.
+/// inotify, and says when a finished write, a rename or a deletion calls for a reload,
+/// and whether a relevant file is being written right now (modified, not yet closed).
 ///
 /// Directories are watched, not files, so editors that save by renaming a temp file over
 /// the original are seen. A directory that does not exist yet is covered by a watch on
@@ -25,10 +26,26 @@ final class ConfigWatch {
         let placeholder: Bool
     }
 
-    /// Events that mean "a file is complete or gone": never IN_MODIFY, which fires for
-    /// half-written files.
-    static let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE
+    /// The events watched. IN_MODIFY never triggers a reload by itself (it fires for
+    /// half-written files); it marks a write in progress until IN_CLOSE_WRITE.
+    static let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE
                              | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+    /// How long a file may stay open for writing before a reload goes ahead anyway (µs).
+    static let writeGrace: UInt64 = 2_000_000
+
+    /// Relevant files modified and not yet closed, by watch and name, with when it began.
+    private var writing: [String: UInt64] = [:]
+
+    /// What a batch of events means.
+    struct Assessment {
+        /// A relevant file was finished, renamed, created or removed: reload.
+        var reload = false
+        /// A watched directory appeared, vanished or moved: re-arm the watches.
+        var rearm = false
+        /// Any relevant file was touched at all (including mid-write).
+        var touched = false
+    }
 
     init(inotify: Inotify, configPath: String, dropInDirectory: String, profileDirectories: [String]) {
         self.inotify = inotify
@@ -52,30 +69,45 @@ final class ConfigWatch {
         watches = wanted
     }
 
-    /// Whether any of these events means the config or a profile changed.
-    ///
-    /// - Returns: `reload` if a relevant file was finished, renamed or removed; `rearm` if
-    ///   a watched directory appeared, vanished or moved.
-    func assess(_ events: [Inotify.Event]) -> (reload: Bool, rearm: Bool) {
-        var reload = false, rearm = false
+    /// What these events mean for the config and profiles; `now` is CLOCK_MONOTONIC in µs.
+    func assess(_ events: [Inotify.Event], now: UInt64) -> Assessment {
+        var result = Assessment()
         for event in events {
             if event.mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0, watches[event.watch] != nil {
-                (reload, rearm) = (true, true)
+                (result.reload, result.rearm, result.touched) = (true, true, true)
                 continue
             }
             for interest in watches[event.watch] ?? [] {
                 let named = interest.names.map { $0.contains(event.name) }
                     ?? (event.name.hasSuffix(".conf") && !event.name.hasPrefix("."))
                 guard named else { continue }
+                result.touched = true
+                let file = "\(event.watch)/\(event.name)"
                 if interest.placeholder || event.mask & UInt32(IN_ISDIR) != 0 {
-                    (reload, rearm) = (true, true)
+                    (result.reload, result.rearm) = (true, true)
+                } else if event.mask & UInt32(IN_MODIFY) != 0 {
+                    if writing[file] == nil { writing[file] = now }
                 } else if event.mask & UInt32(IN_CREATE) == 0 {
-                    // A new file is still empty at IN_CREATE: wait for its IN_CLOSE_WRITE.
-                    reload = true
+                    // Finished, renamed or removed. (A new file is still empty at IN_CREATE:
+                    // its IN_CLOSE_WRITE follows.)
+                    writing[file] = nil
+                    result.reload = true
                 }
             }
         }
-        return (reload, rearm)
+        return result
+    }
+
+    /// When the oldest unfinished write will have had its grace period, or `nil` if no
+    /// relevant file is being written: a reload waits until then.
+    func writesSettle(after now: UInt64) -> UInt64? {
+        guard let oldest = writing.values.min() else { return nil }
+        let deadline = oldest + ConfigWatch.writeGrace
+        if deadline <= now {
+            writing = [:]   // a writer that never closes: go ahead, validation does its best
+            return nil
+        }
+        return deadline
     }
 
     /// Watches `directory`, or, while it is missing, its nearest existing parent for the

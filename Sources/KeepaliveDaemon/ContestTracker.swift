@@ -49,6 +49,9 @@ public struct ContestTracker: Sendable {
         return .correct
     }
 
+    /// When the earliest back-off ends, or `nil` if no key is being left alone.
+    public var nextResume: Double? { holdUntil.values.min() }
+
     /// The keys being left alone at `now`.
     public func heldOff(at now: Double) -> [Tunable] {
         holdUntil.filter { now < $0.value }.keys.sorted()

@@ -38,6 +38,20 @@ public final class Daemon {
     private var rejection: String?
     private var checkFailing = false
     private var lastStatus = ""
+    /// The config files of the last good load; a main file that vanishes is not applied.
+    private var configFiles: [String] = []
+    /// A reload was asked for (SIGHUP or an edit) and has not completed yet.
+    private var reloadPending = false
+    /// RELOADING=1 was sent for the pending reload.
+    private var reloadAnnounced = false
+    /// A drift check is due (timer or inotify hint).
+    private var checkRequested = false
+    /// The kernel values at the last check that did anything; `nil` forces the next one.
+    private var lastSeen: KeepaliveValues?
+    /// A reload that was read and waits out its quiet period before being applied.
+    private var candidate: (load: PolicyLoad, quietUntil: UInt64)?
+    /// When a config or profile file was last touched (CLOCK_MONOTONIC µs).
+    private var lastConfigActivity: UInt64 = 0
 
     /// Creates a daemon; nothing happens until ``run()``.
     public init(setup: Setup, logger: Logger, notifier: Notifier = Notifier()) {
@@ -71,36 +85,38 @@ public final class Daemon {
         var nextCheck = now + checkInterval
         var lastPing = now
         if watchdogPeriod != nil { notifier.watchdog() }
+        let events = EventSources(inotify: inotify, config: watch, sysctls: sysctlWatches)
 
         while true {
             var deadline = nextCheck
             if let period = watchdogPeriod { deadline = min(deadline, lastPing + period) }
+            // A pending reload goes ahead as soon as no relevant file is being written.
+            if reloadPending && candidate == nil { deadline = min(deadline, watch.writesSettle(after: now) ?? now) }
+            if let candidate { deadline = min(deadline, candidate.quietUntil) }
             let timeout = deadline > now ? Int32(min((deadline - now + 999) / 1000, UInt64(Int32.max))) : 0
             let ready = Poller.wait([signals.fd, inotify.fd], timeoutMilliseconds: timeout)
             now = MonotonicClock.microseconds()
 
-            var reload = false, rearm = false, stop = false, checkNow = now >= nextCheck
+            var stop = false
+            if now >= nextCheck { checkRequested = true }
             if ready.contains(signals.fd) {
                 for signal in signals.drain() {
-                    if signal == SIGHUP { reload = true } else { stop = true }
+                    if signal == SIGHUP { reloadPending = true } else { stop = true }
                 }
             }
-            if ready.contains(inotify.fd) {
-                let events = inotify.drain()
-                if events.contains(where: { sysctlWatches.contains($0.watch) }) { checkNow = true }
-                let (changed, directoriesMoved) = watch.assess(events)
-                reload = reload || changed
-                rearm = directoriesMoved
-            }
+            if ready.contains(inotify.fd) { _ = handle(events, at: now) }
             if stop { return shutDown() }
-            if reload {
-                self.reload()
-                checkNow = true
+            // A reload waits while a config or profile file is being written.
+            if reloadPending && candidate == nil && watch.writesSettle(after: now) == nil {
+                read(events, at: now)
             }
-            // A reload may follow a directory that appeared since the watches were set.
-            if reload || rearm { watch.arm() }
-            if checkNow {
+            if let ready = candidate, now >= ready.quietUntil {
+                candidate = nil
+                reload(with: ready.load)
+            }
+            if checkRequested {
                 check(at: now)
+                checkRequested = false
                 nextCheck = MonotonicClock.microseconds() + checkInterval
             }
             // Ping at half the interval; ride along on any wake-up past a quarter, so the
@@ -110,6 +126,33 @@ public final class Daemon {
                 lastPing = now
             }
         }
+    }
+
+    /// The descriptors and watches the loop reads events from.
+    private struct EventSources {
+        let inotify: Inotify
+        let config: ConfigWatch
+        let sysctls: Set<Int32>
+    }
+
+    /// Drains and interprets inotify events: drift hints request a check, finished config
+    /// edits request a reload, moved directories re-arm the watches.
+    ///
+    /// - Returns: whether any config or profile file was touched.
+    private func handle(_ sources: EventSources, at now: UInt64) -> Bool {
+        let events = sources.inotify.drain()
+        if events.contains(where: { sources.sysctls.contains($0.watch) }) { checkRequested = true }
+        let assessment = sources.config.assess(events, now: now)
+        if assessment.rearm { sources.config.arm() }
+        if assessment.reload { reloadPending = true }
+        if assessment.touched {
+            lastConfigActivity = now
+            if candidate != nil {   // what was read may be stale or half-written: read again
+                candidate = nil
+                reloadPending = true
+            }
+        }
+        return assessment.touched
     }
 
     /// The current check interval in µs (a reload may change it).
@@ -137,6 +180,7 @@ public final class Daemon {
             return ExitCode.systemFailure
         }
         self.policy = policy
+        configFiles = load.configFiles
         original = before
         log.applied(policy, changes: report.changes, reason: "start")
         reportConflicts()
@@ -147,17 +191,59 @@ public final class Daemon {
         return nil
     }
 
-    /// Reloads the config and profiles and applies them; on any error the last good policy
-    /// stays in force. Always ends with READY=1.
-    private func reload() {
-        notifier.reloading()
-        let still = "still enforcing profile \(policy.profile.name)"
+    /// How long a read must stay undisturbed before it is applied, when config files were
+    /// touched just before it (µs).
+    static let quietPeriod: UInt64 = 10_000
+    /// How recent config activity has to be for a read to wait for the quiet period (µs).
+    static let recentActivity: UInt64 = 50_000
+
+    /// Reads the config and profiles for a pending reload (SIGHUP or an edit).
+    ///
+    /// A half-written file must never be applied, and inotify reports a write only after
+    /// its bytes are visible, so what was read is checked against the events that follow:
+    /// if a relevant file was touched while (or, after recent activity, within
+    /// ``quietPeriod`` after) it was read, the read is thrown away and done again once the
+    /// write is finished.
+    private func read(_ sources: EventSources, at now: UInt64) {
+        if !reloadAnnounced {
+            notifier.reloading()
+            reloadAnnounced = true
+        }
         let load = setup.loadPolicy()
-        guard let next = load.policy else {
-            let errors = load.diagnostics.errors
+        let readAt = MonotonicClock.microseconds()
+        if handle(sources, at: readAt) { return }   // touched while reading: stays pending
+        reloadPending = false
+        if readAt < lastConfigActivity + Daemon.recentActivity {
+            candidate = (load, readAt + Daemon.quietPeriod)
+        } else {
+            reload(with: load)
+        }
+    }
+
+    /// Applies a reload that was read whole, and answers READY=1.
+    private func reload(with load: PolicyLoad) {
+        reloadAnnounced = false
+        checkRequested = true
+        apply(load)
+        readyAfterReload()
+    }
+
+    /// Puts a freshly loaded policy in force, or keeps the last good one and says why.
+    private func apply(_ load: PolicyLoad) {
+        let still = "still enforcing profile \(policy.profile.name)"
+        var errors = load.diagnostics.errors
+        if errors.isEmpty, configFiles.contains(setup.configPath) {
+            if !load.configFiles.contains(setup.configPath) {
+                errors = [.error(.configRemoved, at: SourceLocation(file: setup.configPath, line: nil),
+                    "the config file is gone (removed or renamed while keepalived-tune runs); keeping the last good profile until it is back. To run on the built-in defaults, restart keepalived-tune")]
+            } else if load.emptyFiles.contains(setup.configPath) {
+                errors = [.error(.configEmpty, at: SourceLocation(file: setup.configPath, line: nil),
+                    "the config file is empty, as in the middle of a rewrite; keeping the last good profile until it is written whole. To run on the built-in defaults, remove the file and restart keepalived-tune")]
+            }
+        }
+        guard errors.isEmpty, let next = load.policy else {
             for diagnostic in errors { log.rejected(diagnostic, event: .reloadRejected, consequence: "reload rejected; \(still)") }
             rejection = errors.first?.description ?? "invalid config"
-            readyAfterReload()
             return
         }
         logWarnings(load.diagnostics)
@@ -167,16 +253,16 @@ public final class Daemon {
                 log.applyFailed(failure, profile: next.profile.name, consequence: "reload rejected; \(still)")
             }
             rejection = "cannot apply profile \(next.profile.name): \(report.failures.first?.description ?? "unknown error")"
-            readyAfterReload()
             return
         }
         policy = next
+        configFiles = load.configFiles
+        lastSeen = nil
         contest = ContestTracker()
         reportedDrift = [:]
         rejection = nil
         log.applied(next, changes: report.changes, reason: "reload")
         reportConflicts()
-        readyAfterReload()
     }
 
     private func readyAfterReload() {
@@ -216,6 +302,11 @@ public final class Daemon {
             return
         }
         checkFailing = false
+        // The common case, and the whole cost of watching a fight during a back-off:
+        // nothing changed since the last check, and no back-off is due to end.
+        let seconds = Double(now) / 1_000_000
+        if actual == lastSeen && contest.nextResume.map({ seconds < $0 }) ?? true { return }
+        lastSeen = actual
         let drift = actual.differences(from: policy.values)
         reportedDrift = reportedDrift.filter { key, _ in drift.contains { $0.key == key } }
         for difference in drift where reportedDrift[difference.key] != difference.actual {
@@ -224,9 +315,9 @@ public final class Daemon {
         }
         var remaining = drift
         if policy.config.driftPolicy == .enforce && !drift.isEmpty {
-            remaining = enforce(drift, actual: actual, seconds: Double(now) / 1_000_000)
+            remaining = enforce(drift, actual: actual, seconds: seconds)
         }
-        updateStatus(drift: remaining, at: Double(now) / 1_000_000)
+        updateStatus(drift: remaining, at: seconds)
     }
 
     /// Writes the policy back for drifted keys that are not contested; returns the drift
@@ -245,6 +336,7 @@ public final class Daemon {
             }
         }
         guard target != actual else { return drift }
+        lastSeen = nil   // the next check looks again: at the correction, or to retry a failed one
         let report = Applier.apply(target, to: tree)
         guard report.succeeded else {
             for failure in report.failures {

@@ -38,6 +38,8 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         // File level
         case unreadable = "unreadable"
         case notARegularFile = "not-a-regular-file"
+        case configRemoved = "config-removed"
+        case configEmpty = "config-empty"
         case fileTooLarge = "file-too-large"
         case notUTF8 = "not-utf8"
         case nulByte = "nul-byte"

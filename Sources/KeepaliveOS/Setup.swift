@@ -52,7 +52,8 @@ public struct Setup: Sendable {
             }
         }
         let (config, found) = DaemonConfig.parse(sources)
-        return ConfigLoad(config: config, files: sources.map(\.path), diagnostics: diagnostics + found)
+        return ConfigLoad(config: config, files: sources.map(\.path),
+                          emptyFiles: sources.filter { $0.totalSize == 0 }.map(\.path), diagnostics: diagnostics + found)
     }
 
     /// Loads the config and resolves the policy it names.
@@ -61,7 +62,7 @@ public struct Setup: Sendable {
         let (policy, diagnostics) = Policy.make(config: load.config, configDiagnostics: load.diagnostics,
                                                 knownProfiles: searchPath.names(),
                                                 lookup: searchPath.lookup)
-        return PolicyLoad(policy: policy, configFiles: load.files, diagnostics: diagnostics)
+        return PolicyLoad(policy: policy, configFiles: load.files, emptyFiles: load.emptyFiles, diagnostics: diagnostics)
     }
 
     /// The scanner for sysctl.d files that disagree with the policy.
@@ -76,6 +77,8 @@ public struct ConfigLoad: Sendable {
     public let config: DaemonConfig
     /// The files that were read, main file first; empty when none exist.
     public let files: [String]
+    /// Those of them that were empty (0 bytes).
+    public let emptyFiles: [String]
     public let diagnostics: [Diagnostic]
 }
 
@@ -84,5 +87,7 @@ public struct PolicyLoad: Sendable {
     /// The policy; `nil` exactly when ``diagnostics`` hold an error.
     public let policy: Policy?
     public let configFiles: [String]
+    /// Config files that were empty (0 bytes).
+    public let emptyFiles: [String]
     public let diagnostics: [Diagnostic]
 }

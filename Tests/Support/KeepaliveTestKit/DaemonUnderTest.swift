@@ -33,7 +33,11 @@ public final class DaemonUnderTest: @unchecked Sendable {
     public let notify: DatagramReceiver
     /// The journal socket: one `[FIELD: VALUE]` per entry.
     public let journal: DatagramReceiver
-    public var configPath: String { directory.url("keepalived-tune.conf") }
+    /// The config file, in ``configDirectory`` (the temp dir itself unless given).
+    public var configPath: String { directory.url(configRelativePath) }
+    /// The directory holding the config.
+    public var configDirectory: String { (configPath as NSString).deletingLastPathComponent }
+    private let configRelativePath: String
     public var profileDirectory: String { directory.url("profiles") }
     public var sysctlConfRoot: String { directory.url("sysctl-root") }
     /// The journal files a real journald writes (``JournalSink/journald``).
@@ -43,8 +47,10 @@ public final class DaemonUnderTest: @unchecked Sendable {
     private let exited = DispatchSemaphore(value: 0)
 
     /// Prepares a config (if given) and profile files; the daemon is not started yet.
-    public init(config: String?, profiles: [String: String] = [:], sink: JournalSink = .receiver) throws {
+    public init(config: String?, profiles: [String: String] = [:], sink: JournalSink = .receiver,
+                configDirectory: String? = nil) throws {
         self.sink = sink
+        configRelativePath = configDirectory.map { "\($0)/keepalived-tune.conf" } ?? "keepalived-tune.conf"
         directory = try TemporaryDirectory("kt-daemon")
         try directory.makeDirectory("profiles")
         try directory.makeDirectory("journal")
@@ -59,7 +65,7 @@ public final class DaemonUnderTest: @unchecked Sendable {
             ForwardToConsole=no
             ForwardToWall=no
             """)
-        if let config { try directory.write("keepalived-tune.conf", config) }
+        if let config { try directory.write(configRelativePath, config) }
         for (name, text) in profiles { try directory.write("profiles/\(name).conf", text) }
         namespace = try PrivateNetworkNamespace()
         notify = try DatagramReceiver(path: directory.url("notify.sock"))
@@ -181,6 +187,25 @@ public final class DaemonUnderTest: @unchecked Sendable {
 
     /// Replaces the config in place (open, truncate, write, close), as an editor might.
     public func editConfig(_ text: String) throws {
-        try directory.write("keepalived-tune.conf", text)
+        try directory.write(configRelativePath, text)
     }
+
+    /// The daemon's resident memory (VmRSS, kB) and open descriptors, from /proc.
+    public func footprint() throws -> (rssKB: Int, descriptors: Int) {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
+            .split(separator: " ").compactMap { Int($0) }.first ?? -1
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+        return (rss, descriptors)
+    }
+
+    /// CPU time the daemon has used (utime + stime), in clock ticks.
+    public func cpuTicks() throws -> Int {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        return Int(fields[11])! + Int(fields[12])!
+    }
+
+    /// Whether the daemon process is still alive.
+    public var isRunning: Bool { process?.isRunning ?? false }
 }

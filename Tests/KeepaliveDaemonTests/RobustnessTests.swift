@@ -1,0 +1,144 @@
+import Foundation
+import KeepaliveTestKit
+import Testing
+
+/// Writes `text` to `path` in place, in two write(2) calls with a pause between them, so
+/// that a reader can catch the file truncated or half-written.
+func writeInTwoHalves(_ path: String, _ text: String) {
+    let bytes = Array(text.utf8)
+    let cut = bytes.count / 2
+    let fd = open(path, O_WRONLY | O_TRUNC | O_CREAT, 0o644)
+    guard fd >= 0 else { return }
+    _ = bytes[..<cut].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    usleep(200)
+    _ = bytes[cut...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+}
+
+@Suite("Storms, files changing underneath, a value fought over", .serialized,
+       .enabled(if: DaemonUnderTest.unavailableReason == nil, Comment(rawValue: DaemonUnderTest.unavailableReason ?? "")))
+struct RobustnessTests {
+    @Test func aSighupStormWhileTheConfigIsRewrittenEndsOnTheLastCompleteConfig() throws {
+        let daemon = try startedDaemon()
+        // Warm up once (first reload touches code and allocates for good), then take the baseline.
+        daemon.signal(SIGHUP)
+        _ = try #require(daemon.waitForNotify { $0["RELOADING"] == "1" })
+        let settled = daemon.notify.all.count
+        _ = try #require(daemon.waitForNotify(from: settled) { $0["READY"] == "1" } ?? daemon.waitForNotify { $0["READY"] == "1" })
+        let baseline = try daemon.footprint()
+
+        let configPath = daemon.configPath
+        let signalsDone = DispatchSemaphore(value: 0)
+        let writerDone = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var stop = false
+        Thread {
+            var round = 0
+            while !stop {
+                writeInTwoHalves(configPath, "[daemon]\nprofile = \(round % 2 == 0 ? "web" : "server")\n")
+                round += 1
+            }
+            writeInTwoHalves(configPath, "[daemon]\nprofile = nat\n")
+            writerDone.signal()
+        }.start()
+        let pid = daemon.pid
+        Thread {
+            for _ in 0..<1000 {
+                kill(pid, SIGHUP)
+                usleep(900)
+            }
+            signalsDone.signal()
+        }.start()
+        signalsDone.wait()
+        stop = true
+        writerDone.wait()
+
+        let final = try #require(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "nat" }), "\(daemon.journalText.suffix(2000))")
+        _ = final
+        #expect(daemon.isRunning)
+        #expect(try daemon.values() == "1800/75/9")
+        // A truncated or half-written file was never applied: every applied profile is one
+        // of those written whole, never the default an empty file would mean.
+        let applied = Set(daemon.journal.all.filter { $0["EVENT"] == "applied" }.compactMap { $0["PROFILE"] })
+        #expect(applied.isSubset(of: ["server", "web", "nat"]), "\(applied)\n\(daemon.journal.all.filter { $0["EVENT"] == "applied" || $0["EVENT"] == "reload-rejected" }.map { "\($0["EVENT"]!) \($0["PROFILE"] ?? "") \($0["MESSAGE"] ?? "")" }.prefix(12).joined(separator: "\n"))")
+        // The last word is READY=1 with the final profile.
+        #expect(daemon.waitForNotify { $0["READY"] == "1" && $0["STATUS"]?.hasPrefix("profile nat in force") == true } != nil)
+        let after = try daemon.footprint()
+        #expect(after.descriptors <= baseline.descriptors, "descriptors \(baseline.descriptors) -> \(after.descriptors): a leak")
+        #expect(after.rssKB <= baseline.rssKB + 1024, "RSS \(baseline.rssKB) kB -> \(after.rssKB) kB")
+    }
+
+    @Test func aDeletedProfileIsReportedAndTheLastGoodOneKept() throws {
+        let daemon = try DaemonUnderTest(config: "[daemon]\nprofile = custom\n",
+                                         profiles: ["custom": "[profile]\ninclude = server\n[sysctl]\nnet.ipv4.tcp_keepalive_probes = 4\n"])
+        try daemon.start()
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        #expect(try daemon.values() == "1800/30/4")
+        try FileManager.default.removeItem(atPath: daemon.directory.url("profiles/custom.conf"))
+        let rejected = try #require(daemon.waitForEvent("reload-rejected"), "\(daemon.journalText)")
+        #expect(rejected.entry["DIAGNOSTIC"] == "unknown-profile")
+        #expect(rejected.entry["MESSAGE"]?.contains("still enforcing profile custom") == true)
+        #expect(try daemon.values() == "1800/30/4")
+    }
+
+    @Test func aProfileReplacedByASymlinkOutOfThePathIsRefused() throws {
+        let daemon = try DaemonUnderTest(config: "[daemon]\nprofile = custom\n",
+                                         profiles: ["custom": "[profile]\ninclude = server\n"])
+        try daemon.start()
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        let outside = try daemon.directory.write("elsewhere/evil.conf", "[profile]\ninclude = default\n")
+        let link = daemon.directory.url("profiles/.custom.tmp")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: outside)
+        #expect(rename(link, daemon.directory.url("profiles/custom.conf")) == 0)
+        let rejected = try #require(daemon.waitForEvent("reload-rejected"), "\(daemon.journalText)")
+        #expect(rejected.entry["DIAGNOSTIC"] == "unsafe-symlink")
+        #expect(try daemon.values() == "1800/30/3")
+    }
+
+    @Test func theConfigDirectoryRemovedAndRecreated() throws {
+        let daemon = try DaemonUnderTest(config: "[daemon]\nprofile = server\n", configDirectory: "etc")
+        try daemon.start()
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try FileManager.default.removeItem(atPath: daemon.configDirectory)
+        let rejected = try #require(daemon.waitForEvent("reload-rejected"), "\(daemon.journalText)")
+        #expect(rejected.entry["DIAGNOSTIC"] == "config-removed")
+        #expect(rejected.entry["CONFIG_FILE"] == daemon.configPath)
+        #expect(try daemon.values() == "1800/30/3")
+        try daemon.editConfig("[daemon]\nprofile = web\n")   // re-creates the directory too
+        #expect(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "web" }) != nil, "\(daemon.journalText)")
+        #expect(try daemon.values() == "1800/15/3")
+    }
+
+    /// A loop rewrites the value 100 times a second: after the contested alert the daemon
+    /// stops correcting, and watching the fight costs it almost nothing.
+    @Test func aValueFoughtOverCostsUnderOnePercentCPU() throws {
+        let daemon = try startedDaemon(inotifyOnlyConfig)
+        nonisolated(unsafe) var stop = false
+        let done = DispatchSemaphore(value: 0)
+        let namespace = daemon.namespace
+        Thread {
+            try? namespace.run {
+                let fd = open("/proc/sys/net/ipv4/tcp_keepalive_time", O_WRONLY)
+                defer { close(fd) }
+                while !stop {
+                    _ = "7200\n".withCString { pwrite(fd, $0, 5, 0) }   // offset 0, as echo > would
+                    usleep(10_000)
+                }
+            }
+            done.signal()
+        }.start()
+        let contested = try #require(daemon.waitForEvent("contested"), "\(daemon.journalText)")
+        #expect(contested.entry["SYSCTL"] == "net.ipv4.tcp_keepalive_time")
+        let before = try daemon.cpuTicks()
+        let start = Date()
+        // Watch the fight for three seconds (a measurement window, not a synchronisation).
+        Thread.sleep(forTimeInterval: 3)
+        let used = try daemon.cpuTicks() - before
+        let seconds = Date().timeIntervalSince(start)
+        stop = true
+        done.wait()
+        let percent = Double(used) / Double(sysconf(Int32(_SC_CLK_TCK))) / seconds * 100
+        #expect(percent < 1.0, "daemon CPU \(percent)% during the fight")
+        #expect(daemon.journal.all.filter { $0["EVENT"] == "contested" }.count == 1)
+        #expect(!daemon.journal.all[contested.index...].contains { $0["EVENT"] == "corrected" })
+    }
+}
