@@ -30,10 +30,10 @@ struct RobustnessTests {
         let configPath = daemon.configPath
         let signalsDone = DispatchSemaphore(value: 0)
         let writerDone = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var stop = false
+        let stop = StopFlag()
         Thread {
             var round = 0
-            while !stop {
+            while !stop.isRaised {
                 writeInTwoHalves(configPath, "[daemon]\nprofile = \(round % 2 == 0 ? "web" : "server")\n")
                 round += 1
             }
@@ -49,7 +49,7 @@ struct RobustnessTests {
             signalsDone.signal()
         }.start()
         signalsDone.wait()
-        stop = true
+        stop.raise()
         writerDone.wait()
 
         let final = try #require(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "nat" }), "\(daemon.journalText.suffix(2000))")
@@ -64,7 +64,9 @@ struct RobustnessTests {
         #expect(daemon.waitForNotify { $0["READY"] == "1" && $0["STATUS"]?.hasPrefix("profile nat in force") == true } != nil)
         let after = try daemon.footprint()
         #expect(after.descriptors <= baseline.descriptors, "descriptors \(baseline.descriptors) -> \(after.descriptors): a leak")
-        #expect(after.rssKB <= baseline.rssKB + 1024, "RSS \(baseline.rssKB) kB -> \(after.rssKB) kB")
+        if !ChildProcess.underSanitizer {   // ASan's shadow and quarantine make RSS meaningless
+            #expect(after.rssKB <= baseline.rssKB + 1024, "RSS \(baseline.rssKB) kB -> \(after.rssKB) kB")
+        }
     }
 
     @Test func aDeletedProfileIsReportedAndTheLastGoodOneKept() throws {
@@ -112,14 +114,14 @@ struct RobustnessTests {
     /// stops correcting, and watching the fight costs it almost nothing.
     @Test func aValueFoughtOverCostsUnderOnePercentCPU() throws {
         let daemon = try startedDaemon(inotifyOnlyConfig)
-        nonisolated(unsafe) var stop = false
+        let stop = StopFlag()
         let done = DispatchSemaphore(value: 0)
         let namespace = daemon.namespace
         Thread {
             try? namespace.run {
                 let fd = open("/proc/sys/net/ipv4/tcp_keepalive_time", O_WRONLY)
                 defer { close(fd) }
-                while !stop {
+                while !stop.isRaised {
                     _ = "7200\n".withCString { pwrite(fd, $0, 5, 0) }   // offset 0, as echo > would
                     usleep(10_000)
                 }
@@ -134,7 +136,7 @@ struct RobustnessTests {
         Thread.sleep(forTimeInterval: 3)
         let used = try daemon.cpuTicks() - before
         let seconds = Date().timeIntervalSince(start)
-        stop = true
+        stop.raise()
         done.wait()
         let percent = Double(used) / Double(sysconf(Int32(_SC_CLK_TCK))) / seconds * 100
         #expect(percent < 1.0, "daemon CPU \(percent)% during the fight")

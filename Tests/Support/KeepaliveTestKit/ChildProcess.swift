@@ -10,13 +10,29 @@ public struct ChildProcess {
         public var description: String { "exit \(status)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
     }
 
+    /// The environment for a child process: this one's, with `extra` on top.
+    ///
+    /// Under a sanitizer run (`scripts/sanitize`), the test runner itself does not look for
+    /// leaks (XCTest and Foundation's Process leave some behind), but the product binaries it
+    /// starts do: `KT_CHILD_ASAN_OPTIONS` becomes their `ASAN_OPTIONS`, and a leak makes them
+    /// exit non-zero, which the tests' exit-code checks catch.
+    public static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        if let child = environment["KT_CHILD_ASAN_OPTIONS"] { environment["ASAN_OPTIONS"] = child }
+        environment.merge(extra) { $1 }
+        return environment
+    }
+
+    /// Whether the tests run under a sanitizer, where memory figures mean nothing.
+    public static var underSanitizer: Bool { ProcessInfo.processInfo.environment["KT_SANITIZER"] != nil }
+
     /// Runs `arguments[0]` (searched in PATH) with the rest as arguments.
     public static func run(_ arguments: [String], environment: [String: String]? = nil,
                            stdin: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
-        if let environment { process.environment = environment }
+        process.environment = environment ?? ChildProcess.environment()
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -117,7 +117,7 @@ public final class DaemonUnderTest: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["unshare", "-m", "bash", "-c", launchScript, "bash", "--config", configPath, "--profile-dir", profileDirectory,
             "--sysctl-conf-root", sysctlConfRoot] + arguments
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("NOTIFY_") && $0.key != "JOURNAL_STREAM" && !$0.key.hasPrefix("WATCHDOG_") }
+        var env = ChildProcess.environment().filter { !$0.key.hasPrefix("NOTIFY_") && $0.key != "JOURNAL_STREAM" && !$0.key.hasPrefix("WATCHDOG_") }
         env["NOTIFY_SOCKET"] = notify.path
         env["KT_DIR"] = directory.path
         env["KT_BINARY"] = ChildProcess.keepalivedTune
