@@ -35,6 +35,13 @@ struct RunCommand: ParsableCommand {
     var logTarget: LogTarget = .auto
 
     func run() throws {
+        // --sysctl-root points root's writes at files under another directory. It is for
+        // tests and containers; a root service under systemd (INVOCATION_ID is set for every
+        // unit) has no use for it, so it is refused there rather than trusted.
+        if options.sysctlRoot != SysctlTree.defaultRoot && geteuid() == 0 && getenv("INVOCATION_ID") != nil {
+            Output.error("keepalived-tune: --sysctl-root \(options.sysctlRoot) is refused in a root service under systemd: it is for tests and containers. Remove it from the unit's ExecStart=")
+            throw Exit.invalid
+        }
         let useJournal = switch logTarget {
         case .journal: true
         case .console: false

@@ -112,3 +112,16 @@ struct ReadOnlyProcSysTests {
         #expect(!result.stdout.contains("Fatal error") && !result.stdout.contains("Stack dump"))
     }
 }
+
+@Suite("--sysctl-root in a root service")
+struct SysctlRootRefusalTests {
+    @Test(.enabled(if: geteuid() == 0, "the refusal applies to root only"))
+    func refusedUnderSystemdAsRoot() throws {
+        let harness = try CLIHarness()
+        let result = try ChildProcess.run([ChildProcess.keepalivedTune, "run", "--log-target", "console"] + harness.options,
+                                          environment: ChildProcess.environment(["INVOCATION_ID": "0123456789abcdef0123456789abcdef"]))
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("--sysctl-root \(harness.sysctl.path) is refused in a root service under systemd"))
+        #expect(try harness.sysctl.compact() == "7200/75/9")
+    }
+}
