@@ -139,7 +139,9 @@ struct RobustnessTests {
         stop.raise()
         done.wait()
         let percent = Double(used) / Double(sysconf(Int32(_SC_CLK_TCK))) / seconds * 100
-        #expect(percent < 1.0, "daemon CPU \(percent)% during the fight")
+        if !ChildProcess.underSanitizer {   // an instrumented daemon is several times slower
+            #expect(percent < 1.0, "daemon CPU \(percent)% during the fight")
+        }
         #expect(daemon.journal.all.filter { $0["EVENT"] == "contested" }.count == 1)
         #expect(!daemon.journal.all[contested.index...].contains { $0["EVENT"] == "corrected" })
     }
