@@ -9,6 +9,8 @@ import Glibc
 public final class Inotify {
     /// The descriptor to poll for readability.
     public let fd: Int32
+    /// One read buffer for the life of the instance: draining is on the daemon's hot path.
+    private var buffer = [UInt8](repeating: 0, count: 4096)
 
     /// One change reported by the kernel.
     public struct Event: Sendable, Hashable {
@@ -44,7 +46,6 @@ public final class Inotify {
     /// Reads every event queued now; empty when there are none.
     public func drain() -> [Event] {
         var events: [Event] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             guard count > 0 else { return events }

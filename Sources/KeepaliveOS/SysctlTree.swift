@@ -30,24 +30,49 @@ public final class SysctlTree {
     /// The file for `key`, e.g. `/proc/sys/net/ipv4/tcp_keepalive_time`.
     public func path(for key: Tunable) -> String { "\(root)/\(key.relativePath)" }
 
-    /// Reads one value through its kept-open descriptor.
+    /// Reads one value through its kept-open descriptor: one pread(2) into a stack buffer,
+    /// parsed in place (this is the drift check's hot path).
     public func read(_ key: Tunable) throws(SysctlFailure) -> Int {
         let fd = try reader(for: key)
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let count: Int
-        switch buffer.withUnsafeMutableBytes({ syscalls.pread(fd, $0, 0) }) {
-        case .success(let read): count = read
-        case .failure(let error):
+        let outcome: Result<Int, SysctlFailure> = withUnsafeTemporaryAllocation(byteCount: 32, alignment: 1) { buffer in
+            switch syscalls.pread(fd, buffer, 0) {
+            case .failure(let error):
+                return .failure(SysctlFailure(key: key, path: path(for: key), operation: .read, errno: error))
+            case .success(let count):
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+                if let value = SysctlTree.parseValue(bytes) { return .success(value) }
+                let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
+                return .failure(SysctlFailure(key: key, path: path(for: key), operation: .read,
+                                              detail: "unexpected contents '\(text)'"))
+            }
+        }
+        switch outcome {
+        case .success(let value):
+            return value
+        case .failure(let failure):
             // A descriptor whose namespace or file went away stays broken: reopen next time.
-            forget(key)
-            throw SysctlFailure(key: key, path: path(for: key), operation: .read, errno: error)
+            if failure.errno != nil { forget(key) }
+            throw failure
         }
-        let text = String(decoding: buffer.prefix(count), as: UTF8.self)
-        guard let value = Int(text.trimmingWhitespace) else {
-            throw SysctlFailure(key: key, path: path(for: key), operation: .read,
-                                detail: "unexpected contents '\(text.trimmingWhitespace)'")
+    }
+
+    /// Parses `[blanks][-]digits[blanks]`, the way the kernel shows an integer sysctl.
+    static func parseValue(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var index = 0, value = 0, negative = false, digits = 0
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A }
+        while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
+        while index < bytes.count, (0x30...0x39).contains(bytes[index]) {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int(bytes[index] - 0x30))
+            if overflow1 || overflow2 { return nil }
+            value = sum
+            index += 1
+            digits += 1
         }
-        return value
+        while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+        guard digits > 0, index == bytes.count else { return nil }
+        return negative ? -value : value
     }
 
     /// Reads all three values, or throws the first failure.

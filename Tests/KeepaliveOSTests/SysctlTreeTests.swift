@@ -24,6 +24,18 @@ struct SysctlTreeTests {
         }
     }
 
+    @Test func valuesAreParsedAsTheKernelShowsThem() throws {
+        let root = try FakeSysctlRoot()
+        for (text, value) in [("1800\n", 1800), ("-1\n", -1), ("  30\t\n", 30), ("0", 0)] {
+            try root.directory.write("net/ipv4/tcp_keepalive_time", text)
+            #expect(try SysctlTree(root: root.path).read(.time) == value)
+        }
+        for text in ["", "\n", "12a\n", "--1", "99999999999999999999999\n", "1 2\n"] {
+            try root.directory.write("net/ipv4/tcp_keepalive_time", text)
+            #expect(throws: SysctlFailure.self, "\(text.debugDescription)") { try SysctlTree(root: root.path).read(.time) }
+        }
+    }
+
     @Test func garbageIsNotAValue() throws {
         let root = try FakeSysctlRoot()
         try root.directory.write("net/ipv4/tcp_keepalive_probes", "lots\n")

@@ -199,11 +199,11 @@ public final class DaemonUnderTest: @unchecked Sendable {
         return (rss, descriptors)
     }
 
-    /// CPU time the daemon has used (utime + stime), in clock ticks.
-    public func cpuTicks() throws -> Int {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
-        return Int(fields[11])! + Int(fields[12])!
+    /// CPU time the daemon has run, in nanoseconds (the scheduler's own accounting,
+    /// /proc/PID/schedstat; finer than utime + stime's clock ticks).
+    public func cpuNanoseconds() throws -> UInt64 {
+        let schedstat = try String(contentsOfFile: "/proc/\(pid)/schedstat", encoding: .utf8)
+        return UInt64(schedstat.split(separator: " ")[0])!
     }
 
     /// Whether the daemon process is still alive.
