@@ -131,5 +131,4 @@ extension Daemon {
                    fields: ["PROFILE": policy.profile.name.rawValue, "EXPECTED": original.compact])
         return ExitCode.success
     }
-
 }
