@@ -127,7 +127,10 @@ extension Daemon {
         for failure in failures {
             log.applyFailed(failure, profile: policy.profile.name, consequence: "could not restore the value found at start")
         }
-        log.record(.restored, "restore-on-stop: put back the values found at start, \(original.compact) (\(restored.count) changed)",
+        let outcome = failures.isEmpty
+            ? "put back the values found at start, \(original.compact) (\(restored.count) changed)"
+            : "could not put back every value found at start (\(original.compact)): \(failures.count) failed, see the apply-failed entries; \(restored.count) restored"
+        log.record(.restored, "restore-on-stop: \(outcome)",
                    fields: ["PROFILE": policy.profile.name.rawValue, "EXPECTED": original.compact])
         return ExitCode.success
     }

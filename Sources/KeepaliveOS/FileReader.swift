@@ -26,28 +26,28 @@ public struct FileReader: Sendable {
         case failed(Diagnostic)
     }
 
-    /// Reads at most ``SourceText/maximumSize`` + 1 bytes of `path`, enough to tell a file
-    /// is too large without reading all of it.
+    /// Reads `path`, stopping once more than ``SourceText/maximumSize`` bytes are in (at
+    /// most one 16 KiB chunk more): enough to tell a file is too large without reading all
+    /// of it, and to name the line where it crosses the limit.
     public func read(_ path: String) -> Outcome {
+        let location = SourceLocation(file: path, line: nil)
         let fd: Int32
         switch syscalls.open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK) {
         case .success(let opened): fd = opened
         case .failure(let error) where error.code == ENOENT: return .missing
         case .failure(let error):
-            return .failed(.error(.unreadable, at: SourceLocation(file: path, line: nil),
-                "cannot open: \(error)"))
+            return .failed(.error(.unreadable, at: location, "cannot open: \(error)"))
         }
         defer { syscalls.close(fd) }
         let status: FileStatus
         switch syscalls.fstat(fd) {
         case .success(let found): status = found
         case .failure(let error):
-            return .failed(.error(.unreadable, at: SourceLocation(file: path, line: nil), "cannot stat: \(error)"))
+            return .failed(.error(.unreadable, at: location, "cannot stat: \(error)"))
         }
         guard status.kind == .regular else {
             let what = status.kind == .directory ? "a directory" : "not a regular file"
-            return .failed(.error(.notARegularFile, at: SourceLocation(file: path, line: nil),
-                "is \(what); a config or profile must be a regular file"))
+            return .failed(.error(.notARegularFile, at: location, "is \(what); a config or profile must be a regular file"))
         }
         if let problem = insecurity(of: path, status) ?? directoryInsecurity(of: path) { return .failed(problem) }
         var bytes: [UInt8] = []
@@ -59,7 +59,7 @@ public struct FileReader: Sendable {
             case .success(let count):
                 bytes += chunk.prefix(count)
             case .failure(let error):
-                return .failed(.error(.unreadable, at: SourceLocation(file: path, line: nil), "cannot read: \(error)"))
+                return .failed(.error(.unreadable, at: location, "cannot read: \(error)"))
             }
         }
         return .read(SourceText(path: path, bytes: bytes, totalSize: max(status.size, bytes.count)))

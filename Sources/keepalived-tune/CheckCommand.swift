@@ -32,9 +32,7 @@ struct CheckCommand: ParsableCommand {
             throw Exit.invalid
         }
         Output.diagnostics(diagnostics)
-        let config = load.configFiles.isEmpty
-            ? "\(setup.configPath) (missing: built-in defaults)" : load.configFiles.joined(separator: ", ")
-        print("config:   \(config)")
+        print("config:   \(Output.configFiles(load.configFiles, main: setup.configPath))")
         print("profile:  \(policy.profile.name) (\(policy.values.compact)) from \(policy.profile.source)")
         print("profiles: \(entries.count) file\(entries.count == 1 ? "" : "s") checked, all valid")
     }

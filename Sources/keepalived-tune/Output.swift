@@ -56,6 +56,11 @@ enum Output {
         TimeSpan.describe(value, unit: key.spec.unit)
     }
 
+    /// The config files that were read, or the main path marked as missing.
+    static func configFiles(_ files: [String], main: String) -> String {
+        files.isEmpty ? "\(main) (missing: built-in defaults)" : files.joined(separator: ", ")
+    }
+
     /// `1890 s (31min 30s)`.
     static func detection(_ seconds: Int) -> String {
         "\(seconds) s (\(TimeSpan.format(seconds: seconds)))"

@@ -31,7 +31,7 @@ struct StatusCommand: ParsableCommand {
             return
         }
         let config = policy.config
-        print("config:   \(load.configFiles.isEmpty ? "\(setup.configPath) (missing: built-in defaults)" : load.configFiles.joined(separator: ", "))")
+        print("config:   \(Output.configFiles(load.configFiles, main: setup.configPath))")
         print("profile:  \(policy.profile.name): \(policy.profile.description)")
         print("source:   \(policy.profile.source)")
         print("policy:   on-drift \(config.driftPolicy.rawValue), check every \(TimeSpan.format(seconds: config.checkIntervalSeconds)), restore-on-stop \(config.restoresOnStop ? "yes" : "no")")

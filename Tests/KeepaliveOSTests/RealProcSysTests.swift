@@ -9,13 +9,18 @@ import Testing
        .enabled(if: PrivateNetworkNamespace.unavailableReason == nil,
                 Comment(rawValue: PrivateNetworkNamespace.unavailableReason ?? "")))
 struct RealProcSysTests {
-    @Test func appliesServerInsideTheNamespaceOnly() throws {
-        let host = HostKeepalive.snapshot()
-        let (report, after) = try PrivateNetworkNamespace.run {
-            let tree = SysctlTree()
-            let report = Applier.apply(KeepaliveValues(time: 1800, intvl: 30, probes: 3), to: tree)
+    /// Applies `values` to the real /proc/sys of a fresh private namespace; returns the
+    /// report and what fresh descriptors read back there afterwards.
+    func applyInPrivateNamespace(_ values: KeepaliveValues) throws -> (ApplyReport, KeepaliveValues) {
+        try PrivateNetworkNamespace.run {
+            let report = Applier.apply(values, to: SysctlTree())
             return (report, try SysctlTree().readAll())
         }
+    }
+
+    @Test func appliesServerInsideTheNamespaceOnly() throws {
+        let host = HostKeepalive.snapshot()
+        let (report, after) = try applyInPrivateNamespace(KeepaliveValues(time: 1800, intvl: 30, probes: 3))
         #expect(report.succeeded)
         #expect(report.before == .kernelDefaults)
         #expect(after == KeepaliveValues(time: 1800, intvl: 30, probes: 3))
@@ -26,11 +31,7 @@ struct RealProcSysTests {
     /// time and intvl already written must be put back.
     @Test func aKernelRefusalMidApplyRollsBack() throws {
         let host = HostKeepalive.snapshot()
-        let (report, after) = try PrivateNetworkNamespace.run {
-            let tree = SysctlTree()
-            let report = Applier.apply(KeepaliveValues(time: 1800, intvl: 30, probes: 300), to: tree)
-            return (report, try SysctlTree().readAll())
-        }
+        let (report, after) = try applyInPrivateNamespace(KeepaliveValues(time: 1800, intvl: 30, probes: 300))
         #expect(!report.succeeded)
         #expect(report.failures.map(\.key) == [.probes])
         #expect(report.failures.first?.errno == Errno(EINVAL))
