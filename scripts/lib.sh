@@ -28,8 +28,9 @@ ensure_swift() {
   exit 1
 }
 
-# The packages needed to build: libsystemd through pkg-config.
-BUILD_PACKAGES=(libsystemd-dev pkg-config)
+# The packages needed to build: libsystemd through pkg-config; the static libstdc++ that the
+# release binary links in (scripts/build-release).
+BUILD_PACKAGES=(libsystemd-dev pkg-config libstdc++-12-dev)
 # The packages the tests use: journald and systemd-analyze, sysctl, unshare/nsenter.
 TEST_PACKAGES=(systemd procps util-linux)
 # The packages the end-to-end tests use to boot a systemd container (root only).

@@ -49,6 +49,9 @@ public final class Daemon {
     var reloadAnnounced = false
     /// A drift check is due (timer or inotify hint).
     var checkRequested = false
+    /// A start or reload ran code that the idle loop does not need; it is handed back
+    /// (``CodePages``) before the loop next waits.
+    var codePagesUsed = true
     /// The kernel values at the last check that did anything; `nil` forces the next one.
     var lastSeen: KeepaliveValues?
     /// A reload that was read and waits out its quiet period before being applied.
@@ -97,6 +100,10 @@ public final class Daemon {
             if reloadPending && candidate == nil { deadline = min(deadline, watch.writesSettle(after: now) ?? now) }
             if let candidate { deadline = min(deadline, candidate.quietUntil) }
             let timeout = deadline > now ? Int32(min((deadline - now + 999) / 1000, UInt64(Int32.max))) : 0
+            if codePagesUsed {
+                CodePages.release()
+                codePagesUsed = false
+            }
             let ready = Poller.wait([signals.fd, inotify.fd], timeoutMilliseconds: timeout)
             now = MonotonicClock.microseconds()
 

@@ -71,6 +71,7 @@ extension Daemon {
     func reload(with load: PolicyLoad) {
         reloadAnnounced = false
         checkRequested = true
+        codePagesUsed = true
         apply(load)
         readyAfterReload()
     }

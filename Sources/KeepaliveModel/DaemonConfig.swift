@@ -1,5 +1,5 @@
 /// What the daemon does when the kernel's values drift from the profile.
-public enum DriftPolicy: String, Sendable, Hashable, Codable, CaseIterable {
+public enum DriftPolicy: String, Sendable, Hashable, CaseIterable {
     /// Write the profile's value back and report it.
     case enforce
     /// Report the drift only.
@@ -51,7 +51,7 @@ public struct DaemonConfig: Sendable, Hashable {
             return store(parsed, in: &config.checkInterval, at: location)
         },
         .init(section: "daemon", key: "on-drift") { config, text, location in
-            let parsed: Result<DriftPolicy, Diagnostic> = DriftPolicy(rawValue: text.lowercased()).map { .success($0) }
+            let parsed: Result<DriftPolicy, Diagnostic> = DriftPolicy(rawValue: text.asciiLowercased).map { .success($0) }
                 ?? .failure(.error(.invalidChoice, at: location,
                     "on-drift = \(text.shortened) is not valid; use 'enforce' or 'warn'"))
             return store(parsed, in: &config.onDrift, at: location)
@@ -82,7 +82,7 @@ public struct DaemonConfig: Sendable, Hashable {
 
     /// systemd's booleans: yes/no, true/false, on/off, 1/0.
     static func parseBoolean(_ text: String, key: String, at location: SourceLocation) -> Result<Bool, Diagnostic> {
-        switch text.lowercased() {
+        switch text.asciiLowercased {
         case "yes", "true", "on", "1": .success(true)
         case "no", "false", "off", "0": .success(false)
         default: .failure(.error(.invalidChoice, at: location,

@@ -1,5 +1,5 @@
 /// Where a value or a problem comes from: a file and, when known, a line in it.
-public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     /// The file's path as it was opened (built-ins use `<built-in>/NAME.conf`).
     public let file: String
     /// The 1-based line, or `nil` for a problem with the whole file (unreadable, a directory).
@@ -31,10 +31,10 @@ public struct Located<Value: Sendable & Hashable>: Sendable, Hashable {
 /// Tests compare ``code`` and ``location``; ``message`` is the sentence for people.
 public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     /// How serious the finding is.
-    public enum Severity: String, Sendable, Hashable, Codable { case error, warning }
+    public enum Severity: String, Sendable, Hashable { case error, warning }
 
     /// The class of problem, stable for tests and for `journalctl` filters.
-    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+    public enum Code: String, Sendable, Hashable, CaseIterable {
         // File level
         case unreadable = "unreadable"
         case notARegularFile = "not-a-regular-file"

@@ -71,26 +71,14 @@ public struct IniDocument: Sendable {
 
     /// Drops a comment: a line starting with `#` or `;`, or `#`/`;` after a blank.
     static func stripComment(_ text: String) -> Substring {
-        var previous: Character = " "
-        for index in text.indices {
-            let character = text[index]
-            if (character == "#" || character == ";") && previous.isWhitespace {
+        var previous: UInt8 = 0x20
+        for index in text.utf8.indices {
+            let byte = text.utf8[index]
+            if (byte == UInt8(ascii: "#") || byte == UInt8(ascii: ";")) && ASCII.isSpace(previous) {
                 return text[..<index]
             }
-            previous = character
+            previous = byte
         }
         return text[...]
     }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing whitespace.
-    var trimmed: String {
-        let start = firstIndex(where: { !$0.isWhitespace }) ?? endIndex
-        let end = lastIndex(where: { !$0.isWhitespace }).map { index(after: $0) } ?? start
-        return String(self[start..<end])
-    }
-
-    /// At most 60 characters, for quoting user text in a message.
-    var shortened: String { count > 60 ? "\(prefix(60))…" : String(self) }
 }

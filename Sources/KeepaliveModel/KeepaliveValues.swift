@@ -1,5 +1,5 @@
 /// The three keepalive values, as a profile wants them or as the kernel has them.
-public struct KeepaliveValues: Sendable, Hashable, Codable {
+public struct KeepaliveValues: Sendable, Hashable {
     public var time: Int
     public var intvl: Int
     public var probes: Int
@@ -54,7 +54,7 @@ public struct KeepaliveValues: Sendable, Hashable, Codable {
 }
 
 /// One key whose actual value differs from the expected one.
-public struct ValueDifference: Sendable, Hashable, Codable {
+public struct ValueDifference: Sendable, Hashable {
     /// The key that differs.
     public let key: Tunable
     /// The value the policy wants.

@@ -2,7 +2,7 @@
 ///
 /// The type cannot hold `/`, a leading `.` or `..`-only names, so a name can never lead
 /// a file lookup out of its profile directory. Raw strings are checked here, at the edge.
-public struct ProfileName: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct ProfileName: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The validated name.
     public let rawValue: String
 
@@ -41,18 +41,4 @@ public struct ProfileName: Sendable, Hashable, Comparable, Codable, CustomString
     public var description: String { rawValue }
 
     public static func < (lhs: ProfileName, rhs: ProfileName) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let name = ProfileName(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: ProfileName.problem(with: text) ?? text))
-        }
-        self = name
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }

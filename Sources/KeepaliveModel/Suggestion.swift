@@ -3,10 +3,10 @@ public enum Suggestion {
     /// The candidate closest to `word`, if it is close enough to be a plausible typo.
     ///
     /// Close enough: an edit distance of at most a third of the candidate's length (and at
-    /// least 2). Case is ignored.
+    /// least 2). ASCII case is ignored.
     public static func closest(to word: String, among candidates: [String]) -> String? {
-        let lowered = word.lowercased()
-        let scored = candidates.map { ($0, distance(lowered, $0.lowercased())) }
+        let lowered = word.asciiLowercased
+        let scored = candidates.map { ($0, distance(lowered, $0.asciiLowercased)) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
         return best.1 <= max(2, best.0.count / 3) ? best.0 : nil
     }

@@ -20,24 +20,26 @@ public enum TimeSpan {
     public static func parseSeconds(_ text: String) -> Result<Int, ValueSyntaxError> {
         if text.isEmpty { return .failure(.empty) }
         if let whole = parseDecimal(text) { return whole }
-        if text.first?.isASCIIDigit != true || text.lowercased().hasPrefix("0x") {
+        guard let first = text.utf8.first, ASCII.isDigit(first), !isHex(text) else {
             return .failure(diagnoseNonInteger(text))
         }
         var total = 0
-        var rest = Substring(text)
+        var rest = text.utf8[...]
         while !rest.isEmpty {
-            let digits = rest.prefix(while: \.isASCIIDigit)
+            let digits = rest.prefix(while: ASCII.isDigit)
             guard !digits.isEmpty else { return .failure(.notANumber(text)) }
-            rest = rest.dropFirst(digits.count).drop(while: \.isBlank)
-            let unit = rest.prefix(while: { $0.isLetter || $0 == "µ" })
-            rest = rest.dropFirst(unit.count).drop(while: \.isBlank)
+            rest = rest.dropFirst(digits.count).drop(while: isBlank)
+            // A unit is letters; non-ASCII bytes are taken too so that `µs` is recognised
+            // and `5é` is reported as an unknown unit.
+            let unit = rest.prefix(while: { ASCII.isLetter($0) || $0 >= 0x80 })
+            rest = rest.dropFirst(unit.count).drop(while: isBlank)
             guard !unit.isEmpty else { return .failure(.notANumber(text)) }
-            let name = unit.lowercased()
+            let name = String(decoding: unit.map(ASCII.lowered), as: UTF8.self)
             if subSecondUnits.contains(name) { return .failure(.subSecond(text)) }
             guard let multiplier = units.first(where: { $0.names.contains(name) })?.seconds else {
-                return .failure(.unknownUnit(String(unit), in: text))
+                return .failure(.unknownUnit(String(decoding: unit, as: UTF8.self), in: text))
             }
-            guard let count = Int(digits) else { return .failure(.tooLarge(text)) }
+            guard let count = Int(String(decoding: digits, as: UTF8.self)) else { return .failure(.tooLarge(text)) }
             let (part, overflow1) = count.multipliedReportingOverflow(by: multiplier)
             let (sum, overflow2) = total.addingReportingOverflow(part)
             if overflow1 || overflow2 { return .failure(.tooLarge(text)) }
@@ -54,7 +56,7 @@ public enum TimeSpan {
 
     /// `nil` if `text` is not all ASCII digits; otherwise its value or `.tooLarge`.
     private static func parseDecimal(_ text: String) -> Result<Int, ValueSyntaxError>? {
-        guard text.allSatisfy(\.isASCIIDigit) else { return nil }
+        guard text.utf8.allSatisfy(ASCII.isDigit) else { return nil }
         guard let value = Int(text) else { return .failure(.tooLarge(text)) }
         return .success(value)
     }
@@ -62,9 +64,15 @@ public enum TimeSpan {
     /// Says why something that should be a count is not one.
     private static func diagnoseNonInteger(_ text: String) -> ValueSyntaxError {
         if let first = text.first, first == "+" || first == "-" { return .signed(text) }
-        if text.lowercased().hasPrefix("0x") { return .hex(text) }
+        if isHex(text) { return .hex(text) }
         return .notANumber(text)
     }
+
+    /// Whether `text` starts with `0x` or `0X`.
+    private static func isHex(_ text: String) -> Bool { text.utf8.starts(with: "0x".utf8) || text.utf8.starts(with: "0X".utf8) }
+
+    /// A blank between a number and its unit, or between parts.
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
     /// Formats seconds as a span: `31min 30s`, `2h 11min 15s`, `0s`.
     public static func format(seconds: Int) -> String {
@@ -107,9 +115,4 @@ public enum ValueSyntaxError: Error, Hashable, Sendable {
         case .subSecond(let text): "'\(text)' is below a second; keepalive values are whole seconds"
         }
     }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isWholeNumber }
-    var isBlank: Bool { self == " " || self == "\t" }
 }

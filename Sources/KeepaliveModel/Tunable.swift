@@ -2,7 +2,7 @@
 ///
 /// This enum and ``TunableSpec`` are the single table that drives parsing, validation,
 /// `show`, `status`, the docs and the tests.
-public enum Tunable: String, CaseIterable, Sendable, Hashable, Comparable, Codable {
+public enum Tunable: String, CaseIterable, Sendable, Hashable, Comparable {
     /// Idle seconds before the first probe (`net.ipv4.tcp_keepalive_time`).
     case time = "tcp_keepalive_time"
     /// Seconds between unanswered probes (`net.ipv4.tcp_keepalive_intvl`).
@@ -36,7 +36,7 @@ public enum Tunable: String, CaseIterable, Sendable, Hashable, Comparable, Codab
     /// Keys are normalised once, here: `net.ipv4.tcp_keepalive_time` and
     /// `net/ipv4/tcp_keepalive_time` are the same key; anything else is not a tunable.
     public init?(sysctlKey: String) {
-        let normalised = String(sysctlKey.map { $0 == "/" ? "." : $0 })
+        let normalised = String(decoding: sysctlKey.utf8.map { $0 == UInt8(ascii: "/") ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
         guard let tunable = Tunable.allCases.first(where: { $0.sysctlName == normalised }) else {
             return nil
         }

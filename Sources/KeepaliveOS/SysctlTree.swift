@@ -41,7 +41,7 @@ public final class SysctlTree {
             case .success(let count):
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
                 if let value = SysctlTree.parseValue(bytes) { return .success(value) }
-                let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
+                let text = String(decoding: bytes, as: UTF8.self).trimmed
                 return .failure(SysctlFailure(key: key, path: path(for: key), operation: .read,
                                               detail: "unexpected contents '\(text)'"))
             }
@@ -178,14 +178,5 @@ public struct SysctlFailure: Error, Sendable, Hashable, CustomStringConvertible 
         case EACCES, EPERM: return "; setting net.ipv4 sysctls needs root (or CAP_NET_ADMIN in the network namespace's owner)"
         default: return ""
         }
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        var text = Substring(self)
-        while let first = text.first, first.isWhitespace { text = text.dropFirst() }
-        while let last = text.last, last.isWhitespace { text = text.dropLast() }
-        return String(text)
     }
 }

@@ -34,12 +34,18 @@ public struct Journal: Sendable {
     /// Makes a valid journal field name: upper case, `[A-Z0-9_]`, not starting with `_` or
     /// a digit: `code-file` → `CODE_FILE`, `_x` → `X`, `1x` → `X1X`.
     public static func fieldName(_ name: String) -> String {
-        var scalars = name.uppercased().unicodeScalars.map { scalar -> Character in
-            ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) ? Character(scalar) : "_"
+        // Bytes, not Characters: upper-casing through the Unicode tables would cost the
+        // daemon memory for names that are ASCII anyway.
+        var bytes = name.utf8.map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - 0x20
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): byte
+            default: UInt8(ascii: "_")
+            }
         }
-        while scalars.first == "_" { scalars.removeFirst() }
-        if let first = scalars.first, first.isNumber { scalars.insert("X", at: 0) }
-        return scalars.isEmpty ? "FIELD" : String(scalars.prefix(64))
+        while bytes.first == UInt8(ascii: "_") { bytes.removeFirst() }
+        if let first = bytes.first, first <= UInt8(ascii: "9") { bytes.insert(UInt8(ascii: "X"), at: 0) }
+        return bytes.isEmpty ? "FIELD" : String(decoding: bytes.prefix(64), as: UTF8.self)
     }
 
     /// Whether journald is reachable: the native socket exists.

@@ -31,7 +31,7 @@ struct ListCommand: ParsableCommand {
         profiles.sort { $0.name < $1.name }
         Output.diagnostics(diagnostics)
         if json {
-            try Output.json(profiles.map { ProfileJSON($0) })
+            Output.json(.array(profiles.map { .object(ProfileJSON.profile($0)) }))
             return
         }
         let header = ["NAME", "TIME", "INTVL", "PROBES", "DEAD PEER FOUND AFTER", "SOURCE"]

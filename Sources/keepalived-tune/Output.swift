@@ -1,10 +1,5 @@
 import KeepaliveModel
 import KeepaliveOS
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,10 +25,8 @@ enum Output {
     }
 
     /// Prints a value as pretty, key-sorted JSON on standard output.
-    static func json(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    static func json(_ value: JSONValue) {
+        print(value.text)
     }
 
     /// Lays rows out in left-aligned columns separated by two spaces.

@@ -1,81 +1,34 @@
 import KeepaliveModel
 
-/// The JSON form of a profile shared by `list`, `show` and `status`.
-struct ProfileJSON: Encodable {
-    let name: String
-    let description: String
-    let values: KeepaliveValues
-    let source: String
-    /// `show` only: the file and line that set each value.
-    var provenance: [Tunable: SourceLocation]?
-    /// `show` only: the include chain, the profile's own file first.
-    var includes: [String]?
-
-    init(_ profile: ResolvedProfile, detailed: Bool = false) {
-        name = profile.name.rawValue
-        description = profile.description
-        values = profile.values
-        source = profile.source
+/// The JSON forms shared by `list`, `show` and `status`.
+enum ProfileJSON {
+    /// A profile: name, description, source, the three values and the detection time;
+    /// `detailed` (`show`) adds the include chain and the file and line behind each value.
+    static func profile(_ profile: ResolvedProfile, detailed: Bool = false) -> [String: JSONValue?] {
+        var members: [String: JSONValue?] = [
+            "name": .string(profile.name.rawValue),
+            "description": .string(profile.description),
+            "source": .string(profile.source),
+            "detection_seconds": .int(profile.values.detectionSeconds),
+        ]
+        for key in Tunable.allCases { members[key.rawValue] = .int(profile.values[key]) }
         if detailed {
-            provenance = profile.provenance
-            includes = profile.chain
+            members["includes"] = .array(profile.chain.map(JSONValue.string))
+            members["provenance"] = byKey { key in profile.provenance[key].map(location) }
         }
+        return members
     }
 
-    enum CodingKeys: String, CodingKey {
-        case name, description, source, provenance, includes
-        case time = "tcp_keepalive_time", intvl = "tcp_keepalive_intvl", probes = "tcp_keepalive_probes"
-        case detection = "detection_seconds"
+    /// An object keyed by the three sysctl short names (`tcp_keepalive_time`, ...).
+    static func byKey(_ value: (Tunable) -> JSONValue?) -> JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: Tunable.allCases.map { ($0.rawValue, value($0)) }))
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(description, forKey: .description)
-        try container.encode(source, forKey: .source)
-        try container.encode(values.time, forKey: .time)
-        try container.encode(values.intvl, forKey: .intvl)
-        try container.encode(values.probes, forKey: .probes)
-        try container.encode(values.detectionSeconds, forKey: .detection)
-        try container.encodeIfPresent(includes, forKey: .includes)
-        if let provenance {
-            try container.encode(ValuesJSON(provenance.mapValues(LocationJSON.init)), forKey: .provenance)
-        }
+    /// The three values keyed by short name.
+    static func values(_ values: KeepaliveValues) -> JSONValue { byKey { .int(values[$0]) } }
+
+    /// A `{file, line}` object.
+    static func location(_ location: SourceLocation) -> JSONValue {
+        .object(["file": .string(location.file), "line": location.line.json])
     }
-}
-
-/// A `{file, line}` object.
-struct LocationJSON: Encodable {
-    let file: String
-    let line: Int?
-    init(_ location: SourceLocation) {
-        file = location.file
-        line = location.line
-    }
-}
-
-/// An object keyed by the three sysctl short names (`tcp_keepalive_time`, ...).
-struct ValuesJSON<Value: Encodable>: Encodable {
-    let values: [Tunable: Value]
-
-    init(_ values: [Tunable: Value]) { self.values = values }
-
-    struct Key: CodingKey {
-        let stringValue: String
-        init(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        for key in Tunable.allCases {
-            if let value = values[key] { try container.encode(value, forKey: Key(stringValue: key.rawValue)) }
-        }
-    }
-}
-
-extension KeepaliveValues {
-    /// The values as a `[Tunable: Int]` for ``ValuesJSON``.
-    var byKey: [Tunable: Int] { Dictionary(uniqueKeysWithValues: Tunable.allCases.map { ($0, self[$0]) }) }
 }

@@ -20,7 +20,7 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let profile = try options.setup.profileOrExit(named: name, consequence: "nothing to show")
         if json {
-            try Output.json(ProfileJSON(profile, detailed: true))
+            Output.json(.object(ProfileJSON.profile(profile, detailed: true)))
             return
         }
         print("profile \(profile.name): \(profile.description)")

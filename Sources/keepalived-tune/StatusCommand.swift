@@ -26,8 +26,8 @@ struct StatusCommand: ParsableCommand {
         let drift = actual.differences(from: policy.values)
         let conflicts = setup.sysctlConfScanner().conflicts(with: policy.values)
         if json {
-            try Output.json(StatusJSON(policy: policy, actual: actual, drift: drift,
-                                       configFiles: load.configFiles, conflicts: conflicts))
+            Output.json(StatusJSON.make(policy: policy, actual: actual, drift: drift,
+                                        configFiles: load.configFiles, conflicts: conflicts))
             return
         }
         let config = policy.config
@@ -48,82 +48,29 @@ struct StatusCommand: ParsableCommand {
     }
 }
 
-/// The JSON form of `status`: the profile, plus expected, actual and drift.
-struct StatusJSON: Encodable {
-    let profile: ProfileJSON
-    let expected: KeepaliveValues
-    let actual: KeepaliveValues
-    let drift: [ValueDifference]
-    let configFiles: [String]
-    let onDrift: String
-    let checkInterval: Int
-    let restoreOnStop: Bool
-    let conflicts: [SysctlConf.Conflict]
-
-    init(policy: Policy, actual: KeepaliveValues, drift: [ValueDifference], configFiles: [String],
-         conflicts: [SysctlConf.Conflict]) {
-        self.conflicts = conflicts
-        profile = ProfileJSON(policy.profile)
-        expected = policy.values
-        self.actual = actual
-        self.drift = drift
-        self.configFiles = configFiles
-        onDrift = policy.config.driftPolicy.rawValue
-        checkInterval = policy.config.checkIntervalSeconds
-        restoreOnStop = policy.config.restoresOnStop
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case expected, actual, drift
-        case driftedKeys = "drifted_keys"
-        case configFiles = "config_files"
-        case onDrift = "on_drift"
-        case checkInterval = "check_interval_seconds"
-        case restoreOnStop = "restore_on_stop"
-        case actualDetection = "actual_detection_seconds"
-        case conflicts = "sysctl_conflicts"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        try profile.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(ValuesJSON(expected.byKey), forKey: .expected)
-        try container.encode(ValuesJSON(actual.byKey), forKey: .actual)
-        try container.encode(!drift.isEmpty, forKey: .drift)
-        try container.encode(drift.map(DriftJSON.init), forKey: .driftedKeys)
-        try container.encode(configFiles, forKey: .configFiles)
-        try container.encode(onDrift, forKey: .onDrift)
-        try container.encode(checkInterval, forKey: .checkInterval)
-        try container.encode(restoreOnStop, forKey: .restoreOnStop)
-        try container.encode(actual.detectionSeconds, forKey: .actualDetection)
-        try container.encode(conflicts.map(ConflictJSON.init), forKey: .conflicts)
-    }
-}
-
-/// One drifted key in JSON.
-struct DriftJSON: Encodable {
-    let sysctl: String
-    let expected: Int
-    let actual: Int
-    init(_ difference: ValueDifference) {
-        sysctl = difference.key.sysctlName
-        expected = difference.expected
-        actual = difference.actual
-    }
-}
-
-/// One sysctl.d line that disagrees with the policy, in JSON.
-struct ConflictJSON: Encodable {
-    let sysctl: String
-    let value: String
-    let expected: Int
-    let file: String
-    let line: Int?
-    init(_ conflict: SysctlConf.Conflict) {
-        sysctl = conflict.assignment.key.sysctlName
-        value = conflict.assignment.value
-        expected = conflict.expected
-        file = conflict.assignment.location.file
-        line = conflict.assignment.location.line
+/// The JSON form of `status`: the profile's members plus expected, actual and drift.
+enum StatusJSON {
+    static func make(policy: Policy, actual: KeepaliveValues, drift: [ValueDifference],
+                     configFiles: [String], conflicts: [SysctlConf.Conflict]) -> JSONValue {
+        var members = ProfileJSON.profile(policy.profile)
+        members["expected"] = ProfileJSON.values(policy.values)
+        members["actual"] = ProfileJSON.values(actual)
+        members["drift"] = .bool(!drift.isEmpty)
+        members["drifted_keys"] = .array(drift.map { difference in
+            .object(["sysctl": .string(difference.key.sysctlName),
+                     "expected": .int(difference.expected), "actual": .int(difference.actual)])
+        })
+        members["config_files"] = .array(configFiles.map(JSONValue.string))
+        members["on_drift"] = .string(policy.config.driftPolicy.rawValue)
+        members["check_interval_seconds"] = .int(policy.config.checkIntervalSeconds)
+        members["restore_on_stop"] = .bool(policy.config.restoresOnStop)
+        members["actual_detection_seconds"] = .int(actual.detectionSeconds)
+        members["sysctl_conflicts"] = .array(conflicts.map { conflict in
+            .object(["sysctl": .string(conflict.assignment.key.sysctlName),
+                     "value": .string(conflict.assignment.value), "expected": .int(conflict.expected),
+                     "file": .string(conflict.assignment.location.file),
+                     "line": conflict.assignment.location.line.json])
+        })
+        return .object(members)
     }
 }
