@@ -33,5 +33,7 @@ ensure_swift() {
 BUILD_PACKAGES=(libsystemd-dev pkg-config libstdc++-12-dev)
 # The packages the tests use: journald and systemd-analyze, sysctl, unshare/nsenter.
 TEST_PACKAGES=(systemd procps util-linux)
+# The packages the benchmark uses: the peer it is measured against, a bus for tuned-adm.
+BENCH_PACKAGES=(tuned dbus-daemon python3)
 # The packages the end-to-end tests use to boot a systemd container (root only).
 E2E_PACKAGES=(systemd-container debootstrap)
