@@ -560,6 +560,8 @@ class Bench:
             if key not in self.results:
                 continue
             us, them = self.results[key]["us"], self.results[key]["tuned"]
+            if not us:
+                continue
             u = statistics.median(us)
             t = statistics.median(them) if them else None
             ratio = "—"
@@ -577,7 +579,7 @@ class Bench:
             else:
                 them_text = fmt(them) if them else "n/a (does not check)" if key == "check" else "—"
                 if test:
-                    met = "yes" if test(u, t) else "NO"
+                    met = "—" if t is None and key != "private" and key != "check" else "yes" if test(u, t) else "NO"
             lines.append(f"| {label} | {unit} | {fmt(us)} | {them_text} | {ratio} | {target} | {met} |")
         return "\n".join(lines)
 
