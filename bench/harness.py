@@ -163,12 +163,14 @@ class Workspace:
 
 class Daemon:
     """One daemon process, started in the current network namespace."""
+    started_all = []   # stopped at the end of the run even when a step fails midway
 
     def __init__(self, argv, env=None, stderr=None):
         self.started = now()
         self.process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL)
         self.pid = self.process.pid
+        Daemon.started_all.append(self)
 
     def tasks(self):
         return os.listdir(f"/proc/{self.pid}/task")
@@ -300,6 +302,16 @@ class Bench:
                 daemon.stop()
                 sysctls.close()
 
+    def idle_daemon(self, who):
+        """One daemon at the shipped defaults in a fresh namespace, once its profile is in force."""
+        fresh_network_namespace()
+        sysctls = Sysctls()
+        daemon = self.ours(watchdog=True) if who == "us" else self.tuned()
+        if sysctls.wait_for(SERVER, daemon.started + 30) is None:
+            raise RuntimeError(f"{who}: not in force")
+        sysctls.close()
+        return daemon
+
     def idle(self):
         """Memory after 10 s idle (one daemon of each kind at a time: several instances of one
         program would share their pages), then wake-ups and CPU of all runs together over 60 s."""
@@ -309,13 +321,7 @@ class Bench:
         for _ in range(self.runs):
             pair = []
             for who in ("us", "tuned"):
-                fresh_network_namespace()
-                sysctls = Sysctls()
-                daemon = self.ours(watchdog=True) if who == "us" else self.tuned()
-                if sysctls.wait_for(SERVER, daemon.started + 30) is None:
-                    raise RuntimeError(f"{who}: not in force")
-                sysctls.close()
-                pair.append((who, daemon))
+                pair.append((who, self.idle_daemon(who)))
             time.sleep(idle)   # the figure is defined as "after 10 s idle"
             for who, daemon in pair:
                 other = daemon.binary_shared_with_others()
@@ -329,13 +335,7 @@ class Bench:
         daemons = []
         for _ in range(self.runs):
             for who in ("us", "tuned"):
-                fresh_network_namespace()
-                sysctls = Sysctls()
-                daemon = self.ours(watchdog=True) if who == "us" else self.tuned()
-                if sysctls.wait_for(SERVER, daemon.started + 30) is None:
-                    raise RuntimeError(f"{who}: not in force")
-                sysctls.close()
-                daemons.append((who, daemon))
+                daemons.append((who, self.idle_daemon(who)))
         # Check cost: one more of ours checking every second, no watchdog: every wake-up is
         # exactly one check.
         fresh_network_namespace()
@@ -621,6 +621,8 @@ class Bench:
                         self.failures.append(f"{step.__name__}: {error}")
                         self.progress(f"FAILED {step.__name__}: {error}")
         finally:
+            for daemon in Daemon.started_all:
+                daemon.stop()
             if self.bus:
                 self.bus.terminate()
                 self.bus.wait()
