@@ -544,7 +544,7 @@ class Bench:
         ("switch", "profile switch (config saved / tuned-adm)", "ms", "faster", "≥ 20× faster", lambda u, t: t / u >= 20),
         ("wakeup-cpu", "CPU per check wake-up, raw", "µs", None, "report", None),
         ("check", "CPU per drift check, beyond a bare wake-up", "µs", None, "≤ 5 µs", lambda u, t: u <= 5),
-        ("size", "install size", "MB", "smaller", "report", None),
+        ("size", "install size", "MB", None, "report", None),
     ]
 
     def table(self):
@@ -566,7 +566,7 @@ class Bench:
             t = statistics.median(them) if them else None
             ratio = "—"
             if t is not None and u > 0 and kind:
-                ratio = f"{t / u:.1f}× {kind}"
+                ratio = f"{int(t / u * 10) / 10:.1f}× {kind}"   # truncated: 14.97 must not read 15.0
             met = "report"
             if key == "drift-inotify":
                 p = percentile(us, 50), percentile(us, 99)
