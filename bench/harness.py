@@ -488,6 +488,10 @@ class Bench:
                 raise RuntimeError(f"switch to {name} not in force within 30 s (values {sysctls.read()});"
                                    f" daemon log:\n{open(log_path).read()[-1500:]}")
             self.record("switch", "us", (done - saved) * 1000)
+            # Read the reload's READY=1, as systemd would: an unread notify socket fills
+            # (net.unix.max_dgram_qlen is 10 in a fresh namespace) and sd_notify(3) blocks.
+            if ours.notify.wait_for("READY=1", saved + 30) is None:
+                raise RuntimeError(f"switch to {name}: no READY=1 within 30 s")
         ours.stop()
         sysctls.close()
         if self.bus is None:

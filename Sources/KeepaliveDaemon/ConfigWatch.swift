@@ -45,6 +45,9 @@ final class ConfigWatch {
         var rearm = false
         /// Any relevant file was touched at all (including mid-write).
         var touched = false
+        /// A relevant file was created, modified or closed after writing in place, so a
+        /// reader could catch it half-written. (A file renamed into place is whole.)
+        var writtenInPlace = false
     }
 
     init(inotify: Inotify, configPath: String, dropInDirectory: String, profileDirectories: [String]) {
@@ -87,9 +90,13 @@ final class ConfigWatch {
                     (result.reload, result.rearm) = (true, true)
                 } else if event.mask & UInt32(IN_MODIFY) != 0 {
                     if writing[file] == nil { writing[file] = now }
-                } else if event.mask & UInt32(IN_CREATE) == 0 {
-                    // Finished, renamed or removed. (A new file is still empty at IN_CREATE:
-                    // its IN_CLOSE_WRITE follows.)
+                    result.writtenInPlace = true
+                } else if event.mask & UInt32(IN_CREATE) != 0 {
+                    // A new file is still empty at IN_CREATE: its IN_CLOSE_WRITE follows.
+                    result.writtenInPlace = true
+                } else {
+                    // Finished, renamed or removed.
+                    if event.mask & UInt32(IN_CLOSE_WRITE) != 0 { result.writtenInPlace = true }
                     writing[file] = nil
                     result.reload = true
                 }

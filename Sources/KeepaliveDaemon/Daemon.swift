@@ -49,15 +49,16 @@ public final class Daemon {
     var reloadAnnounced = false
     /// A drift check is due (timer or inotify hint).
     var checkRequested = false
-    /// A start or reload ran code that the idle loop does not need; it is handed back
-    /// (``CodePages``) before the loop next waits.
+    /// A start, a read of the config, a reload or a check that found something ran code
+    /// that the idle loop does not need; it is handed back (``CodePages``) before the loop
+    /// next sleeps.
     var codePagesUsed = true
     /// The kernel values at the last check that did anything; `nil` forces the next one.
     var lastSeen: KeepaliveValues?
     /// A reload that was read and waits out its quiet period before being applied.
     var candidate: (load: PolicyLoad, quietUntil: UInt64)?
-    /// When a config or profile file was last touched (CLOCK_MONOTONIC µs).
-    var lastConfigActivity: UInt64 = 0
+    /// When a config or profile file was last written in place (CLOCK_MONOTONIC µs).
+    var lastInPlaceWrite: UInt64 = 0
 
     /// Creates a daemon; nothing happens until ``run()``.
     public init(setup: Setup, logger: Logger, notifier: Notifier = Notifier()) {
@@ -100,7 +101,9 @@ public final class Daemon {
             if reloadPending && candidate == nil { deadline = min(deadline, watch.writesSettle(after: now) ?? now) }
             if let candidate { deadline = min(deadline, candidate.quietUntil) }
             let timeout = deadline > now ? Int32(min((deadline - now + 999) / 1000, UInt64(Int32.max))) : 0
-            if codePagesUsed {
+            // Hand the code back only when the loop is about to sleep: events already
+            // queued (such as the daemon's own writes to the sysctls) run code first.
+            if codePagesUsed && Poller.wait([signals.fd, inotify.fd], timeoutMilliseconds: 0).isEmpty {
                 CodePages.release()
                 codePagesUsed = false
             }
@@ -155,12 +158,10 @@ public final class Daemon {
         let assessment = sources.config.assess(events, now: now)
         if assessment.rearm { sources.config.arm() }
         if assessment.reload { reloadPending = true }
-        if assessment.touched {
-            lastConfigActivity = now
-            if candidate != nil {   // what was read may be stale or half-written: read again
-                candidate = nil
-                reloadPending = true
-            }
+        if assessment.writtenInPlace { lastInPlaceWrite = now }
+        if assessment.touched, candidate != nil {   // what was read may be stale or half-written: read again
+            candidate = nil
+            reloadPending = true
         }
         return assessment.touched
     }

@@ -27,6 +27,7 @@ extension Daemon {
         let seconds = Double(now) / 1_000_000
         if actual == lastSeen && contest.nextResume.map({ seconds < $0 }) ?? true { return }
         lastSeen = actual
+        codePagesUsed = true   // reporting and correcting run code the fast path does not
         let drift = actual.differences(from: policy.values)
         reportedDrift = reportedDrift.filter { key, _ in drift.contains { $0.key == key } }
         for difference in drift where reportedDrift[difference.key] != difference.actual {

@@ -39,28 +39,30 @@ extension Daemon {
     }
 
     /// How long a read must stay undisturbed before it is applied, when config files were
-    /// touched just before it (µs).
+    /// written in place just before it (µs).
     static let quietPeriod: UInt64 = 10_000
-    /// How recent config activity has to be for a read to wait for the quiet period (µs).
+    /// How recent an in-place write has to be for a read to wait for the quiet period (µs).
     static let recentActivity: UInt64 = 50_000
 
     /// Reads the config and profiles for a pending reload (SIGHUP or an edit).
     ///
     /// A half-written file must never be applied, and inotify reports a write only after
     /// its bytes are visible, so what was read is checked against the events that follow:
-    /// if a relevant file was touched while (or, after recent activity, within
+    /// if a relevant file was touched while (or, after a recent in-place write, within
     /// ``quietPeriod`` after) it was read, the read is thrown away and done again once the
-    /// write is finished.
+    /// write is finished. A save that renames a finished file into place (what editors
+    /// and config managers do) cannot be read half-written, so it is applied at once.
     func read(_ sources: EventSources, at now: UInt64) {
         if !reloadAnnounced {
             notifier.reloading()
             reloadAnnounced = true
         }
+        codePagesUsed = true   // the parser ran, even if what it read is thrown away
         let load = setup.loadPolicy()
         let readAt = MonotonicClock.microseconds()
         if handle(sources, at: readAt) { return }   // touched while reading: stays pending
         reloadPending = false
-        if readAt < lastConfigActivity + Daemon.recentActivity {
+        if readAt < lastInPlaceWrite + Daemon.recentActivity {
             candidate = (load, readAt + Daemon.quietPeriod)
         } else {
             reload(with: load)

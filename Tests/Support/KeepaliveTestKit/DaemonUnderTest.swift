@@ -190,13 +190,31 @@ public final class DaemonUnderTest: @unchecked Sendable {
         try directory.write(configRelativePath, text)
     }
 
-    /// The daemon's resident memory (VmRSS, kB) and open descriptors, from /proc.
+    /// The daemon's resident memory (VmRSS, kB) and open descriptors, from /proc, read once
+    /// it is back waiting in poll(2): mid-reload it holds config files open and the code
+    /// pages a reload touched, which it hands back before it waits again.
     public func footprint() throws -> (rssKB: Int, descriptors: Int) {
+        _ = waitUntilWaiting()
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
         let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
             .split(separator: " ").compactMap { Int($0) }.first ?? -1
         let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
         return (rss, descriptors)
+    }
+
+    /// Waits until the daemon sleeps in poll(2), its idle wait (the kernel's wait channel in
+    /// /proc/PID/wchan); returns whether it did within `timeout` seconds.
+    @discardableResult
+    public func waitUntilWaiting(timeout: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let channel = try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8),
+               channel.hasPrefix("poll_schedule") || channel.hasPrefix("do_sys_poll") {
+                return true
+            }
+            usleep(500)   // no event marks "now idle": look again shortly
+        }
+        return false
     }
 
     /// CPU time the daemon has run, in nanoseconds (the scheduler's own accounting,

@@ -1,0 +1,66 @@
+import Foundation
+@testable import KeepaliveDaemon
+import KeepaliveOS
+import KeepaliveTestKit
+import Testing
+
+/// What real inotify events on a temporary config directory mean to the daemon.
+@Suite("Config watch (real inotify)")
+struct ConfigWatchTests {
+    /// A config directory with its watch armed, and everything queued so far assessed.
+    final class Fixture {
+        let directory: TemporaryDirectory
+        let inotify: Inotify
+        let watch: ConfigWatch
+        let configPath: String
+
+        init() throws {
+            directory = try TemporaryDirectory("configwatch")
+            configPath = try directory.write("keepalived-tune.conf", "[daemon]\nprofile = server\n")
+            inotify = try Inotify()
+            watch = ConfigWatch(inotify: inotify, configPath: configPath,
+                                dropInDirectory: configPath + ".d", profileDirectories: [])
+            watch.arm()
+        }
+
+        /// The assessment of every event queued by what was done so far (inotify queues
+        /// events before the system call that caused them returns).
+        func assess() -> ConfigWatch.Assessment { watch.assess(inotify.drain(), now: 1) }
+    }
+
+    @Test func aFileRenamedIntoPlaceReloadsAndCannotBeHalfWritten() throws {
+        let fixture = try Fixture()
+        try fixture.directory.write("keepalived-tune.conf.new", "[daemon]\nprofile = web\n")
+        #expect(rename(fixture.directory.url("keepalived-tune.conf.new"), fixture.configPath) == 0)
+        let assessment = fixture.assess()
+        #expect(assessment.reload)
+        #expect(assessment.touched)
+        #expect(!assessment.writtenInPlace, "the temp file's own writes are not the config's")
+        #expect(fixture.watch.writesSettle(after: 1) == nil)
+    }
+
+    @Test func aFileWrittenInPlaceIsMarkedAsSuchAndReloadsOnlyWhenClosed() throws {
+        let fixture = try Fixture()
+        let fd = open(fixture.configPath, O_WRONLY | O_TRUNC)
+        try #require(fd >= 0)
+        let half = Array("[daemon]\nprof".utf8)
+        _ = half.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let midWrite = fixture.assess()
+        #expect(midWrite.writtenInPlace)
+        #expect(!midWrite.reload, "a file still open for writing is not reloaded")
+        #expect(fixture.watch.writesSettle(after: 1) == 1 + ConfigWatch.writeGrace)
+        close(fd)
+        let closed = fixture.assess()
+        #expect(closed.reload)
+        #expect(closed.writtenInPlace)
+        #expect(fixture.watch.writesSettle(after: 1) == nil)
+    }
+
+    @Test func unrelatedFilesInTheDirectoryAreIgnored() throws {
+        let fixture = try Fixture()
+        try fixture.directory.write("notes.txt", "x")
+        try fixture.directory.write("other.conf", "x")
+        let assessment = fixture.assess()
+        #expect(!assessment.touched && !assessment.reload && !assessment.writtenInPlace)
+    }
+}
