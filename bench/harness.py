@@ -501,7 +501,7 @@ class Bench:
         tuned = self.tuned(dbus=True)
         sysctls.wait_for(SERVER, tuned.started + 30)
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus_address)
-        in_force_times = []
+        run_times = []
         for run in range(self.runs):
             name, values = profiles[run % 2]
             sysctls.drain()
@@ -513,12 +513,12 @@ class Bench:
             finished = now()
             if in_force is None or adm.returncode != 0 or sysctls.read() != values:
                 raise RuntimeError(f"tuned-adm profile {name} failed ({adm.returncode}): {err.decode().strip()}")
-            # The figure is the command, as an admin runs it: until tuned-adm returns with
-            # the new values in force.
-            self.record("switch", "tuned", (finished - started) * 1000)
-            in_force_times.append((in_force - started) * 1000)
-        self.notes["tuned-adm"] = (f"profile switch, tuned: the values were in force {statistics.median(in_force_times):.0f} ms"
-                                   " (median) after tuned-adm started; the figure is tuned-adm's own run time")
+            # The figure is the same end point as ours: the new values in force. tuned-adm
+            # itself returns much later (it waits for tuned over D-Bus); that is a note.
+            self.record("switch", "tuned", (in_force - started) * 1000)
+            run_times.append((finished - started) * 1000)
+        self.notes["tuned-adm"] = (f"profile switch, tuned: the figure is tuned-adm started → new values in force; "
+                                   f"tuned-adm itself returned after {statistics.median(run_times):.0f} ms (median)")
         tuned.stop()
         sysctls.close()
 
@@ -545,7 +545,7 @@ class Bench:
         ("drift-inotify", "drift detection, inotify path", "ms", None, "p50 ≤ 10 ms, p99 ≤ 50 ms", None),
         ("drift-poll", "drift detection, poll path (check-interval 1 s)", "ms", None, "≤ 1100 ms", None),
         ("reload", "reload (SIGHUP → re-applied / READY=1)", "ms", "faster", "≥ 5× faster", lambda u, t: t / u >= 5),
-        ("switch", "profile switch (config saved / tuned-adm)", "ms", "faster", "≥ 20× faster", lambda u, t: t / u >= 20),
+        ("switch", "profile switch (config saved / tuned-adm → in force)", "ms", "faster", "≥ 20× faster", lambda u, t: t / u >= 20),
         ("wakeup-cpu", "CPU per check wake-up, raw", "µs", None, "report", None),
         ("check", "CPU per drift check, beyond a bare wake-up", "µs", None, "≤ 5 µs", lambda u, t: u <= 5),
         ("size", "install size", "MB", None, "report", None),
