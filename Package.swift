@@ -21,7 +21,6 @@ let package = Package(
         .executable(name: "keepalived-tune", targets: ["KeepalivedTuneCLI"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
@@ -63,7 +62,6 @@ let package = Package(
             name: "KeepalivedTuneCLI",
             dependencies: [
                 "KeepaliveModel", "KeepaliveOS", "KeepaliveDaemon",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/keepalived-tune",
             swiftSettings: strict

@@ -1,11 +1,10 @@
-import ArgumentParser
 import KeepaliveModel
 import KeepaliveOS
 
 /// `keepalived-tune apply [NAME]`: puts a profile in force once, all or nothing.
-struct ApplyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "apply",
+struct ApplyCommand: Command {
+    static let spec = CommandSpec(
+        name: "apply",
         abstract: "Apply a profile once, all or nothing.",
         discussion: """
         Without NAME, applies the configured profile with the config's [sysctl] overrides. \
@@ -13,12 +12,17 @@ struct ApplyCommand: ParsableCommand {
         Prints each change as 'key: old -> new'. If any write fails, the keys already changed \
         are restored. Exits 0 on success, 2 if the config or profile is invalid, 3 on a \
         system failure.
-        """)
+        """,
+        options: GlobalOptions.specs,
+        arguments: [ArgumentSpec(name: "name", help: "The profile to apply; the configured one when omitted.", optional: true)])
 
-    @OptionGroup var options: GlobalOptions
+    let options: GlobalOptions
+    let name: String?
 
-    @Argument(help: "The profile to apply; the configured one when omitted.")
-    var name: String?
+    init(_ arguments: ParsedArguments) {
+        options = GlobalOptions(arguments)
+        name = arguments.argument(0)
+    }
 
     func run() throws {
         let setup = options.setup
@@ -33,7 +37,7 @@ struct ApplyCommand: ParsableCommand {
             } else {
                 Output.error("keepalived-tune: apply failed; restored \(report.restored.map(\.sysctlName).joined(separator: ", ")) to their previous values")
             }
-            throw Exit.systemFailure
+            throw ExitCode.systemFailure
         }
         for change in report.changes {
             print("\(change.key.sysctlName): \(change.actual) -> \(change.expected)")

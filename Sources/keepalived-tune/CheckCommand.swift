@@ -1,18 +1,20 @@
-import ArgumentParser
 import KeepaliveModel
 import KeepaliveOS
 
 /// `keepalived-tune check`: validates the config, its drop-ins and every profile.
-struct CheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "check",
+struct CheckCommand: Command {
+    static let spec = CommandSpec(
+        name: "check",
         abstract: "Validate the config, its drop-ins and every profile on the search path.",
         discussion: """
         Prints FILE:LINE: diagnostics on stderr. Exits 0 if everything is valid (warnings \
         allowed), 2 otherwise. Nothing is applied.
-        """)
+        """,
+        options: GlobalOptions.specs)
 
-    @OptionGroup var options: GlobalOptions
+    let options: GlobalOptions
+
+    init(_ arguments: ParsedArguments) { options = GlobalOptions(arguments) }
 
     func run() throws {
         let setup = options.setup
@@ -29,7 +31,7 @@ struct CheckCommand: ParsableCommand {
         diagnostics = diagnostics.uniqued()
         guard let policy = load.policy, !diagnostics.hasErrors else {
             Output.rejected(diagnostics, consequence: "fix them before starting or reloading keepalived-tune")
-            throw Exit.invalid
+            throw ExitCode.invalid
         }
         Output.diagnostics(diagnostics)
         print("config:   \(Output.configFiles(load.configFiles, main: setup.configPath))")

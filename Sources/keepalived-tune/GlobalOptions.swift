@@ -1,26 +1,33 @@
-import ArgumentParser
 import KeepaliveOS
 
 /// The options every subcommand takes: where the config, profiles and sysctls are.
-struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The config file; its drop-ins are read from PATH.d/*.conf.",
-                                            valueName: "path"))
-    var config: String = Setup.defaultConfigPath
+struct GlobalOptions {
+    static let config = OptionSpec(name: "config", valueName: "path",
+                                   help: "The config file; its drop-ins are read from PATH.d/*.conf.",
+                                   defaultValue: Setup.defaultConfigPath)
+    static let profileDirectories = OptionSpec(name: "profile-dir", valueName: "dir",
+        help: "A profile directory (repeatable). Replaces the on-disk search path; the built-in profiles always stay last.",
+        repeatable: true)
+    static let sysctlRoot = OptionSpec(name: "sysctl-root", valueName: "dir",
+        help: "Read and write the sysctls under DIR instead of /proc/sys (for tests and containers).",
+        defaultValue: SysctlTree.defaultRoot)
+    static let sysctlConfRoot = OptionSpec(name: "sysctl-conf-root", valueName: "dir",
+        help: "Scan DIR/etc/sysctl.conf and DIR/{etc,run,usr/local/lib,usr/lib}/sysctl.d for conflicts (for tests).",
+        defaultValue: "/", hidden: true)
+    /// The specs, for a command's option list.
+    static let specs = [config, profileDirectories, sysctlRoot, sysctlConfRoot]
 
-    @Option(name: .customLong("profile-dir"),
-            help: ArgumentHelp("A profile directory (repeatable). Replaces the on-disk search path; the built-in profiles always stay last.",
-                               valueName: "dir"))
-    var profileDirectories: [String] = []
+    let config: String
+    let profileDirectories: [String]
+    let sysctlRoot: String
+    let sysctlConfRoot: String
 
-    @Option(name: .customLong("sysctl-root"),
-            help: ArgumentHelp("Read and write the sysctls under DIR instead of /proc/sys (for tests and containers).",
-                               valueName: "dir"))
-    var sysctlRoot: String = "/proc/sys"
-
-    @Option(name: .customLong("sysctl-conf-root"),
-            help: ArgumentHelp("Scan DIR/etc/sysctl.conf and DIR/{etc,run,usr/local/lib,usr/lib}/sysctl.d for conflicts (for tests).",
-                               valueName: "dir", visibility: .hidden))
-    var sysctlConfRoot: String = "/"
+    init(_ arguments: ParsedArguments) {
+        config = arguments.value(GlobalOptions.config) ?? Setup.defaultConfigPath
+        profileDirectories = arguments.all(GlobalOptions.profileDirectories)
+        sysctlRoot = arguments.value(GlobalOptions.sysctlRoot) ?? SysctlTree.defaultRoot
+        sysctlConfRoot = arguments.value(GlobalOptions.sysctlConfRoot) ?? "/"
+    }
 
     /// The setup these options describe.
     var setup: Setup {
@@ -28,11 +35,4 @@ struct GlobalOptions: ParsableArguments {
               profileDirectories: profileDirectories.isEmpty ? nil : profileDirectories,
               sysctlRoot: sysctlRoot, sysctlConfRoot: sysctlConfRoot)
     }
-}
-
-/// The exit codes shared by every command.
-enum Exit {
-    static let drift = ExitCode(1)
-    static let invalid = ExitCode(2)
-    static let systemFailure = ExitCode(3)
 }

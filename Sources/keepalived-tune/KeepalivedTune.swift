@@ -1,11 +1,15 @@
-import ArgumentParser
 import KeepaliveOS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `keepalived-tune` command: the daemon and the one-shot tools around it.
 @main
-struct KeepalivedTune: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "keepalived-tune",
+enum KeepalivedTune {
+    static let version = "0.1.0"
+
+    static let spec = CommandSpec(
+        name: "keepalived-tune",
         abstract: "Keep a host's TCP keepalive tuning in force.",
         discussion: """
         keepalived-tune manages net.ipv4.tcp_keepalive_time, tcp_keepalive_intvl and \
@@ -16,16 +20,69 @@ struct KeepalivedTune: ParsableCommand {
         keepalived-tune.conf.d/*.conf.
 
         Exit status: 0 success, 1 drift (verify), 2 invalid config or profile, \
-        3 system failure.
+        3 system failure, 64 bad command line.
         """,
-        version: "0.1.0",
-        subcommands: [RunCommand.self, ListCommand.self, ShowCommand.self, CheckCommand.self,
-                      ApplyCommand.self, VerifyCommand.self, StatusCommand.self])
+        options: [.flag("version", help: "Show the version.")])
 
-    /// Blocks the daemon's signals before anything else when the command is `run`: a
-    /// SIGHUP that arrived before the daemon listens would otherwise kill it.
+    /// Every command, in the order help lists them.
+    static let commands: [any Command.Type] = [RunCommand.self, ListCommand.self, ShowCommand.self, CheckCommand.self,
+                                               ApplyCommand.self, VerifyCommand.self, StatusCommand.self]
+
     static func main() {
-        if CommandLine.arguments.dropFirst().first == "run" { SignalSource.blockEarly() }
-        main(nil)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // Block the daemon's signals before anything else: a SIGHUP that arrived before the
+        // daemon listens would otherwise kill it.
+        if arguments.first == "run" { SignalSource.blockEarly() }
+        exit(execute(arguments))
     }
+
+    /// Runs the command line; returns the exit status.
+    static func execute(_ arguments: [String]) -> Int32 {
+        let invocation: Invocation
+        do {
+            invocation = try Invocation.parse(arguments, commands: commands.map { $0.spec })
+        } catch {
+            Output.error(HelpText.error(error))
+            return ExitCode.usage.rawValue
+        }
+        switch invocation {
+        case .help(let spec):
+            print(spec.map(HelpText.command) ?? HelpText.top(self.spec, commands: commands.map { $0.spec }))
+            return 0
+        case .version:
+            print(version)
+            return 0
+        case .command(let spec, let parsed):
+            guard let command = commands.first(where: { $0.spec.name == spec.name }) else { return ExitCode.usage.rawValue }
+            do {
+                try command.init(parsed).run()
+                return 0
+            } catch let exit as ExitCode {
+                return exit.rawValue
+            } catch {
+                Output.error("keepalived-tune: \(error)")
+                return ExitCode.systemFailure.rawValue
+            }
+        }
+    }
+}
+
+/// A subcommand: its spec, built from the parsed command line, run once.
+protocol Command: Sendable {
+    static var spec: CommandSpec { get }
+    init(_ arguments: ParsedArguments)
+    /// Does the work; throws ``ExitCode`` (after printing why) to end with another status.
+    func run() throws
+}
+
+/// Ends a command with an exit status, after it has printed why.
+struct ExitCode: Error {
+    let rawValue: Int32
+    init(_ rawValue: Int32) { self.rawValue = rawValue }
+
+    static let drift = ExitCode(1)
+    static let invalid = ExitCode(2)
+    static let systemFailure = ExitCode(3)
+    /// A command line that does not fit (sysexits' EX_USAGE).
+    static let usage = ExitCode(64)
 }

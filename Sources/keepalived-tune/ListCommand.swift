@@ -1,22 +1,27 @@
-import ArgumentParser
 import KeepaliveModel
 import KeepaliveOS
 
 /// `keepalived-tune list`: every profile on the search path.
-struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "list",
+struct ListCommand: Command {
+    static let spec = CommandSpec(
+        name: "list",
         abstract: "List every profile on the search path.",
         discussion: """
         Shows each profile's name, values, dead-peer detection time (time + intvl × probes) \
         and the file it comes from. A profile in an earlier directory hides one of the same \
         name further down the path. Invalid profiles are reported on stderr and left out.
-        """)
+        """,
+        options: GlobalOptions.specs + [jsonOption])
 
-    @OptionGroup var options: GlobalOptions
+    static let jsonOption = OptionSpec.flag("json", help: "Print JSON instead of a table.")
 
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
+    let options: GlobalOptions
+    let json: Bool
+
+    init(_ arguments: ParsedArguments) {
+        options = GlobalOptions(arguments)
+        json = arguments.flag(ListCommand.jsonOption)
+    }
 
     func run() throws {
         let searchPath = options.setup.searchPath

@@ -1,4 +1,3 @@
-import ArgumentParser
 import KeepaliveModel
 import KeepaliveOS
 
@@ -11,7 +10,7 @@ extension Setup {
         let load = loadPolicy()
         guard let policy = load.policy else {
             Output.rejected(load.diagnostics, consequence: consequence)
-            throw Exit.invalid
+            throw ExitCode.invalid
         }
         Output.diagnostics(load.diagnostics)
         return policy
@@ -23,7 +22,7 @@ extension Setup {
     func profileOrExit(named name: String, consequence: String) throws -> ResolvedProfile {
         guard let profileName = ProfileName(name) else {
             Output.error("keepalived-tune: \(ProfileName.problem(with: name) ?? "invalid profile name"); \(consequence)")
-            throw Exit.invalid
+            throw ExitCode.invalid
         }
         let (resolved, diagnostics) = searchPath.resolve(profileName)
         guard let profile = resolved else {
@@ -33,7 +32,7 @@ extension Setup {
                 let known = searchPath.names().map(\.rawValue)
                 Output.error("keepalived-tune: no profile named '\(profileName)'\(Suggestion.phrase(for: name, among: known)) (known: \(known.joined(separator: ", "))); \(consequence)")
             }
-            throw Exit.invalid
+            throw ExitCode.invalid
         }
         Output.diagnostics(diagnostics)
         return profile
@@ -45,7 +44,7 @@ extension Setup {
             return try tree.readAll()
         } catch {
             Output.error("keepalived-tune: \(error)")
-            throw Exit.systemFailure
+            throw ExitCode.systemFailure
         }
     }
 }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import KeepaliveDaemon
 import KeepaliveOS
 import Logging
@@ -8,9 +7,9 @@ import Glibc
 #endif
 
 /// `keepalived-tune run`: the daemon.
-struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run",
+struct RunCommand: Command {
+    static let spec = CommandSpec(
+        name: "run",
         abstract: "Run the daemon: apply the profile, keep it in force, report to systemd.",
         discussion: """
         Applies the configured profile all or nothing, then sends READY=1. SIGHUP (systemctl \
@@ -21,18 +20,26 @@ struct RunCommand: ParsableCommand {
 
         Exit status: 0 after SIGTERM/SIGINT, 2 if the config is invalid at start, 3 if the \
         values cannot be applied.
-        """)
+        """,
+        options: GlobalOptions.specs + [logTargetOption])
 
-    @OptionGroup var options: GlobalOptions
+    static let logTargetOption = OptionSpec(
+        name: "log-target", valueName: "log-target",
+        help: "journal, console (stderr) or auto: the journal under systemd (JOURNAL_STREAM set or the journal socket present), else console.",
+        defaultValue: LogTarget.auto.rawValue, choices: LogTarget.allCases.map(\.rawValue))
 
     /// Where log entries go.
-    enum LogTarget: String, ExpressibleByArgument, CaseIterable {
+    enum LogTarget: String, CaseIterable {
         case auto, journal, console
     }
 
-    @Option(name: .customLong("log-target"),
-            help: "journal, console (stderr) or auto: the journal under systemd (JOURNAL_STREAM set or the journal socket present), else console.")
-    var logTarget: LogTarget = .auto
+    let options: GlobalOptions
+    let logTarget: LogTarget
+
+    init(_ arguments: ParsedArguments) {
+        options = GlobalOptions(arguments)
+        logTarget = arguments.value(RunCommand.logTargetOption).flatMap(LogTarget.init(rawValue:)) ?? .auto
+    }
 
     func run() throws {
         // --sysctl-root points root's writes at files under another directory. It is for
@@ -40,7 +47,7 @@ struct RunCommand: ParsableCommand {
         // unit) has no use for it, so it is refused there rather than trusted.
         if options.sysctlRoot != SysctlTree.defaultRoot && geteuid() == 0 && getenv("INVOCATION_ID") != nil {
             Output.error("keepalived-tune: --sysctl-root \(options.sysctlRoot) is refused in a root service under systemd: it is for tests and containers. Remove it from the unit's ExecStart=")
-            throw Exit.invalid
+            throw ExitCode.invalid
         }
         let useJournal = switch logTarget {
         case .journal: true

@@ -1,21 +1,26 @@
-import ArgumentParser
 import KeepaliveModel
 import KeepaliveOS
 
 /// `keepalived-tune show NAME`: one resolved profile and where each value comes from.
-struct ShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "show",
+struct ShowCommand: Command {
+    static let spec = CommandSpec(
+        name: "show",
         abstract: "Show a resolved profile, with the file:line that set each value.",
-        discussion: "Exits 2 if the profile is unknown or invalid.")
+        discussion: "Exits 2 if the profile is unknown or invalid.",
+        options: GlobalOptions.specs + [jsonOption],
+        arguments: [ArgumentSpec(name: "name", help: "The profile's name.")])
 
-    @OptionGroup var options: GlobalOptions
+    static let jsonOption = OptionSpec.flag("json", help: "Print JSON.")
 
-    @Argument(help: "The profile's name.")
-    var name: String
+    let options: GlobalOptions
+    let name: String
+    let json: Bool
 
-    @Flag(help: "Print JSON.")
-    var json = false
+    init(_ arguments: ParsedArguments) {
+        options = GlobalOptions(arguments)
+        name = arguments.argument(0) ?? ""   // required: parsing has checked it is there
+        json = arguments.flag(ShowCommand.jsonOption)
+    }
 
     func run() throws {
         let profile = try options.setup.profileOrExit(named: name, consequence: "nothing to show")

@@ -1,25 +1,30 @@
-import ArgumentParser
 import KeepaliveModel
 import KeepaliveOS
 
 /// `keepalived-tune status`: the configured profile, expected vs kernel values, drift.
-struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status",
+struct StatusCommand: Command {
+    static let spec = CommandSpec(
+        name: "status",
         abstract: "Show the configured profile, expected vs kernel values, drift and detection time.",
-        discussion: "Exits 0 when it could report; 2 if the config is invalid, 3 if the kernel values cannot be read.")
+        discussion: "Exits 0 when it could report; 2 if the config is invalid, 3 if the kernel values cannot be read.",
+        options: GlobalOptions.specs + [jsonOption])
 
-    @OptionGroup var options: GlobalOptions
+    static let jsonOption = OptionSpec.flag("json", help: "Print JSON.")
 
-    @Flag(help: "Print JSON.")
-    var json = false
+    let options: GlobalOptions
+    let json: Bool
+
+    init(_ arguments: ParsedArguments) {
+        options = GlobalOptions(arguments)
+        json = arguments.flag(StatusCommand.jsonOption)
+    }
 
     func run() throws {
         let setup = options.setup
         let load = setup.loadPolicy()
         guard let policy = load.policy else {
             Output.rejected(load.diagnostics, consequence: "no status without a valid config")
-            throw Exit.invalid
+            throw ExitCode.invalid
         }
         Output.diagnostics(load.diagnostics)
         let actual = try setup.kernelValuesOrExit(setup.sysctlTree())

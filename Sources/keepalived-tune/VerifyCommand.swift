@@ -1,18 +1,20 @@
-import ArgumentParser
 import KeepaliveModel
 import KeepaliveOS
 
 /// `keepalived-tune verify`: compares the kernel with the configured policy.
-struct VerifyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "verify",
+struct VerifyCommand: Command {
+    static let spec = CommandSpec(
+        name: "verify",
         abstract: "Compare the kernel's values with the configured profile and overrides.",
         discussion: """
         Exits 0 if they match, 1 on drift (one line per key: expected vs actual), 2 if the \
         config is invalid, 3 if the values cannot be read.
-        """)
+        """,
+        options: GlobalOptions.specs)
 
-    @OptionGroup var options: GlobalOptions
+    let options: GlobalOptions
+
+    init(_ arguments: ParsedArguments) { options = GlobalOptions(arguments) }
 
     func run() throws {
         let setup = options.setup
@@ -24,7 +26,7 @@ struct VerifyCommand: ParsableCommand {
                 print("\(difference.key.sysctlName): expected \(difference.expected), actual \(difference.actual)")
             }
             print("drift: \(drift.count) of 3 values differ from profile \(policy.profile.name)")
-            throw Exit.drift
+            throw ExitCode.drift
         }
         print("in force: profile \(policy.profile.name) (\(policy.values.compact))")
     }

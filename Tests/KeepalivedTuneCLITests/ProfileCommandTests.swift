@@ -77,13 +77,70 @@ struct ProfileCommandTests {
     }
 }
 
-@Suite("help")
+@Suite("help and the command line's grammar")
 struct HelpTests {
-    @Test("every level has help", arguments: [[], ["list"], ["show"], ["check"], ["apply"], ["verify"], ["status"]])
+    @Test("every level has help", arguments: [[], ["run"], ["list"], ["show"], ["check"], ["apply"], ["verify"], ["status"]])
     func help(path: [String]) throws {
         let result = try ChildProcess.run([ChildProcess.keepalivedTune] + path + ["--help"])
         #expect(result.status == 0)
-        #expect(result.stdout.contains("USAGE: keepalived-tune"))
-        if !path.isEmpty { #expect(result.stdout.contains("--sysctl-root")) }
+        #expect(result.stdout.contains("USAGE: keepalived-tune \(path.first ?? "<subcommand>")"))
+        #expect(result.stdout.contains("-h, --help"))
+        if !path.isEmpty {
+            #expect(result.stdout.contains("--sysctl-root <dir>"))
+            #expect(!result.stdout.contains("--sysctl-conf-root"), "hidden: for tests only")
+        }
+    }
+
+    @Test func helpListsEveryCommandAndHelpCommandShowsOne() throws {
+        let top = try ChildProcess.run([ChildProcess.keepalivedTune])
+        #expect(top.status == 0)
+        for command in ["run", "list", "show", "check", "apply", "verify", "status"] {
+            #expect(top.stdout.contains("\n  \(command) "), "\(command) missing from\n\(top.stdout)")
+        }
+        let run = try ChildProcess.run([ChildProcess.keepalivedTune, "help", "run"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("--log-target <log-target>"))
+        let unwrapped = run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(unwrapped.contains("else console. (values: auto, journal, console; default: auto)"))
+    }
+
+    @Test func versionPrintsTheVersion() throws {
+        let result = try ChildProcess.run([ChildProcess.keepalivedTune, "--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "0.1.0\n")
+    }
+
+    @Test("a command line that does not fit exits 64 with the error and the usage", arguments: [
+        (["bogus"], "Unknown command 'bogus'"),
+        (["verfy"], "Unknown command 'verfy'; did you mean 'verify'?"),
+        (["--bogus"], "Unknown option '--bogus'"),
+        (["list", "--bogus"], "Unknown option '--bogus'"),
+        (["list", "-x"], "Unknown option '-x'"),
+        (["list", "extra"], "Unexpected argument 'extra'"),
+        (["show"], "Missing expected argument '<name>'"),
+        (["list", "--config"], "Missing value for '--config <path>'"),
+        (["list", "--json=yes"], "'--json' takes no value"),
+        (["run", "--log-target", "syslog"], "The value 'syslog' is invalid for '--log-target <log-target>'; use one of 'auto', 'journal', 'console'"),
+        (["help", "nosuch"], "Unknown command 'nosuch'"),
+    ])
+    func usageErrors(arguments: [String], message: String) throws {
+        let result = try ChildProcess.run([ChildProcess.keepalivedTune] + arguments)
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.hasPrefix("Error: \(message)\nUsage: keepalived-tune "), "\(result)")
+        #expect(result.stderr.contains("for more information."))
+    }
+
+    @Test func optionsTakeTheirValueInlineOrNextAndMixWithArguments() throws {
+        let harness = try CLIHarness()
+        let spaced = try harness.run("show", "server", "--json")
+        let inline = try ChildProcess.run([ChildProcess.keepalivedTune, "show", "--json",
+                                           "--config=\(harness.configPath)", "--profile-dir=\(harness.profileDirectory)", "server"])
+        #expect(spaced.status == 0 && inline.status == 0, "\(spaced)\n\(inline)")
+        #expect(spaced.stdout == inline.stdout)
+        #expect(spaced.stdout.hasPrefix("{"))
+        // After `--`, a word that looks like an option is an argument (here, a bad profile name).
+        let ended = try ChildProcess.run([ChildProcess.keepalivedTune, "show"] + harness.options + ["--", "--json"])
+        #expect(ended.status == 2, "\(ended)")
     }
 }
