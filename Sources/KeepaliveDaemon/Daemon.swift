@@ -28,7 +28,12 @@ public final class Daemon {
     let tree: SysctlTree
 
     /// The last policy that was valid and applied: what the daemon enforces.
-    var policy: Policy!
+    var policy: Policy! {
+        didSet { checkInterval = UInt64(policy.config.checkIntervalSeconds) * 1_000_000 }
+    }
+    /// The policy's check interval in µs, kept apart from it: the loop reads it on every
+    /// wake-up, and reading it through the policy copies the whole policy.
+    private(set) var checkInterval: UInt64 = 0
     /// The values found at start, for `restore-on-stop`.
     var original: KeepaliveValues!
     /// Which keys are being fought over, and until when they are left alone.
@@ -56,7 +61,7 @@ public final class Daemon {
     /// The kernel values at the last check that did anything; `nil` forces the next one.
     var lastSeen: KeepaliveValues?
     /// A reload that was read and waits out its quiet period before being applied.
-    var candidate: (load: PolicyLoad, quietUntil: UInt64)?
+    var candidate: Candidate?
     /// When a config or profile file was last written in place (CLOCK_MONOTONIC µs).
     var lastInPlaceWrite: UInt64 = 0
 
@@ -93,6 +98,7 @@ public final class Daemon {
         var lastPing = now
         if watchdogPeriod != nil { notifier.watchdog() }
         let events = EventSources(inotify: inotify, config: watch, sysctls: sysctlWatches)
+        var poller = Poller(watching: [signals.fd, inotify.fd])
 
         while true {
             var deadline = nextCheck
@@ -103,21 +109,21 @@ public final class Daemon {
             let timeout = deadline > now ? Int32(min((deadline - now + 999) / 1000, UInt64(Int32.max))) : 0
             // Hand the code back only when the loop is about to sleep: events already
             // queued (such as the daemon's own writes to the sysctls) run code first.
-            if codePagesUsed && Poller.wait([signals.fd, inotify.fd], timeoutMilliseconds: 0).isEmpty {
+            if codePagesUsed && poller.wait(timeoutMilliseconds: 0) == 0 {
                 CodePages.release()
                 codePagesUsed = false
             }
-            let ready = Poller.wait([signals.fd, inotify.fd], timeoutMilliseconds: timeout)
+            poller.wait(timeoutMilliseconds: timeout)
             now = MonotonicClock.microseconds()
 
             var stop = false
             if now >= nextCheck { checkRequested = true }
-            if ready.contains(signals.fd) {
+            if poller.isReady(signals.fd) {
                 for signal in signals.drain() {
                     if signal == SIGHUP { reloadPending = true } else { stop = true }
                 }
             }
-            if ready.contains(inotify.fd) { _ = handle(events, at: now) }
+            if poller.isReady(inotify.fd) { _ = handle(events, at: now) }
             if stop { return shutDown() }
             // A reload waits while a config or profile file is being written.
             if reloadPending && candidate == nil && watch.writesSettle(after: now) == nil {
@@ -166,8 +172,16 @@ public final class Daemon {
         return assessment.touched
     }
 
-    /// The current check interval in µs (a reload may change it).
-    var checkInterval: UInt64 { UInt64(policy.config.checkIntervalSeconds) * 1_000_000 }
+    /// A reload read whole, waiting out its quiet period. A class, so that the loop's
+    /// "is there one?" on every wake-up tests a pointer instead of copying a policy.
+    final class Candidate {
+        let load: PolicyLoad
+        let quietUntil: UInt64
+        init(_ load: PolicyLoad, quietUntil: UInt64) {
+            self.load = load
+            self.quietUntil = quietUntil
+        }
+    }
 
     /// Watches the three keepalive files for writes (the fast drift hint). A file that
     /// cannot be watched is reported: its drift is then found by the re-read alone.

@@ -63,7 +63,7 @@ extension Daemon {
         if handle(sources, at: readAt) { return }   // touched while reading: stays pending
         reloadPending = false
         if readAt < lastInPlaceWrite + Daemon.recentActivity {
-            candidate = (load, readAt + Daemon.quietPeriod)
+            candidate = Candidate(load, quietUntil: readAt + Daemon.quietPeriod)
         } else {
             reload(with: load)
         }

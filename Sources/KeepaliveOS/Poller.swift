@@ -2,15 +2,34 @@
 import Glibc
 #endif
 
-/// Waits on descriptors with poll(2).
-public enum Poller {
-    /// Waits until one of `fds` is readable or `timeoutMilliseconds` pass (-1: no limit).
+/// Waits on a fixed set of descriptors with poll(2).
+///
+/// The `pollfd` entries are built once and reused: waiting is the idle loop's every
+/// wake-up, so it allocates nothing.
+public struct Poller {
+    private var entries: [pollfd]
+
+    /// A poller for readability of `fds`.
+    public init(watching fds: [Int32]) {
+        entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+    }
+
+    /// Waits until a descriptor is readable or `timeoutMilliseconds` pass (-1: no limit).
     ///
-    /// - Returns: the readable descriptors; empty on a timeout or an interrupted wait.
-    public static func wait(_ fds: [Int32], timeoutMilliseconds: Int32) -> Set<Int32> {
-        var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        let ready = poll(&entries, nfds_t(entries.count), timeoutMilliseconds)
-        guard ready > 0 else { return [] }
-        return Set(entries.filter { $0.revents != 0 }.map(\.fd))
+    /// - Returns: how many descriptors are ready; 0 on a timeout or an interrupted wait.
+    @discardableResult
+    public mutating func wait(timeoutMilliseconds: Int32) -> Int {
+        let ready = entries.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), timeoutMilliseconds) }
+        if ready <= 0 {
+            for index in entries.indices { entries[index].revents = 0 }
+            return 0
+        }
+        return Int(ready)
+    }
+
+    /// Whether the last ``wait(timeoutMilliseconds:)`` found `fd` ready (readable, or
+    /// in an error state that a read will report).
+    public func isReady(_ fd: Int32) -> Bool {
+        entries.contains { $0.fd == fd && $0.revents != 0 }
     }
 }

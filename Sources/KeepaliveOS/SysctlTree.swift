@@ -16,16 +16,24 @@ public final class SysctlTree {
     /// The directory the sysctl paths are resolved under.
     public let root: String
     private let syscalls: Syscalls
-    /// Kept-open read descriptors, by key. The tree belongs to one task at a time.
-    private var readers: [Tunable: Int32] = [:]
+    /// Kept-open read descriptors, by ``slot(_:)``; -1 when not open. The drift check looks
+    /// them up on every wake-up, so they sit in three fixed slots behind a constant
+    /// pointer: no hashing, and no run-time exclusivity check on each access as a `var`
+    /// array in a class gets. The tree belongs to one task at a time.
+    private let readers: UnsafeMutablePointer<Int32>
 
     /// Creates access to the sysctls under `root`; nothing is opened yet.
     public init(root: String = SysctlTree.defaultRoot, syscalls: Syscalls = .live) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         self.syscalls = syscalls
+        readers = .allocate(capacity: 3)
+        readers.initialize(repeating: -1, count: 3)
     }
 
-    deinit { closeAll() }
+    deinit {
+        closeAll()
+        readers.deallocate()
+    }
 
     /// The file for `key`, e.g. `/proc/sys/net/ipv4/tcp_keepalive_time`.
     public func path(for key: Tunable) -> String { "\(root)/\(key.relativePath)" }
@@ -111,18 +119,31 @@ public final class SysctlTree {
 
     /// Closes every kept-open descriptor; later reads reopen them.
     public func closeAll() {
-        for key in Array(readers.keys) { forget(key) }
+        for key in Tunable.allCases { forget(key) }
     }
 
     private func forget(_ key: Tunable) {
-        if let fd = readers.removeValue(forKey: key) { syscalls.close(fd) }
+        let fd = readers[SysctlTree.slot(key)]
+        guard fd >= 0 else { return }
+        readers[SysctlTree.slot(key)] = -1
+        syscalls.close(fd)
+    }
+
+    /// The index of `key`'s descriptor in ``readers``.
+    private static func slot(_ key: Tunable) -> Int {
+        switch key {
+        case .time: 0
+        case .intvl: 1
+        case .probes: 2
+        }
     }
 
     private func reader(for key: Tunable) throws(SysctlFailure) -> Int32 {
-        if let fd = readers[key] { return fd }
+        let fd = readers[SysctlTree.slot(key)]
+        if fd >= 0 { return fd }
         switch syscalls.open(path(for: key), O_RDONLY | O_NOCTTY | O_NOFOLLOW) {
         case .success(let fd):
-            readers[key] = fd
+            readers[SysctlTree.slot(key)] = fd
             return fd
         case .failure(let error):
             throw SysctlFailure(key: key, path: path(for: key), operation: .read, errno: error)
