@@ -1,41 +1,69 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KeepaliveModel
 
-/// Hands back the pages of program code that only start-up and reloads needed.
+/// Hands back the pages of program code and read-only data that only start-up, reloads and
+/// corrections needed.
 ///
-/// Parsing, resolving and logging run once per start or reload, yet the code they ran stays
-/// mapped: the kernel maps 64 KiB around every page a process faults in ("fault-around"),
-/// and the program's and libraries' code is mapped by no other process, so it all counts
-/// as this daemon's private memory (about 5 MB). Dropping the page-table entries of the
-/// executable mappings (`madvise(MADV_DONTNEED)` on `r-xp` file mappings) returns them:
-/// the pages stay in the page cache, and the few that the idle loop runs fault back in
-/// (minor faults, microseconds). Only read-only executable file mappings are touched, whose
-/// contents always equal the file's, and nothing is done while a debugger is attached,
-/// since its breakpoints are private copies of code pages that would be lost.
+/// Parsing, resolving and logging run once per start or reload, yet the code they ran and the
+/// constants they read stay mapped: the kernel maps 64 KiB around every page a process faults
+/// in ("fault-around"), and the program's pages are mapped by no other process, so they all
+/// count as this daemon's private memory (megabytes). Dropping the page-table entries of the
+/// read-only file mappings that hold no page of their own (`madvise(MADV_DONTNEED)` on
+/// mappings that are file-backed, not writable and have no anonymous pages) returns
+/// them: the pages stay in the page cache, and the few that the idle loop uses fault back in
+/// (minor faults, microseconds). Such a mapping's contents always equal the file's, so nothing
+/// is lost; a mapping with any page of its own (relocated data, a debugger's breakpoint) is
+/// left alone.
 public enum CodePages {
-    /// Releases the code pages; returns how many mappings were advised.
+    /// Releases the pages; returns how many mappings were advised.
     @discardableResult
     public static func release() -> Int {
-        guard !tracerAttached, let maps = readProcFile("/proc/self/maps") else { return 0 }
-        var ranges: [(start: UInt, end: UInt)] = []
-        for line in maps.split(separator: UInt8(ascii: "\n")) {
-            if let range = executableFileRange(line) { ranges.append(range) }
-        }
+        guard let smaps = readProcFile("/proc/self/smaps") else { return 0 }
         // Collect first, advise last: code that runs between two calls would fault back in.
         var advised = 0
-        for range in ranges where madvise(UnsafeMutableRawPointer(bitPattern: range.start),
-                                          Int(range.end - range.start), MADV_DONTNEED) == 0 {
+        for range in cleanReadOnlyFileRanges(smaps) where madvise(UnsafeMutableRawPointer(bitPattern: range.start),
+                                                                  Int(range.end - range.start), MADV_DONTNEED) == 0 {
             advised += 1
         }
         return advised
     }
 
-    /// `start-end r-xp offset dev inode /path`: the range of a read-only executable file
+    /// The mappings in `/proc/PID/smaps` text that are file-backed, readable, not writable,
+    /// and hold no anonymous page.
+    ///
+    /// A page written in a private file mapping (relocated data, a breakpoint) becomes an
+    /// anonymous copy, counted in `Anonymous:`. The `*_Dirty:` fields cannot tell: they also
+    /// count the file's own pages while the page cache has not written them back (for
+    /// half a minute after the binary is installed).
+    static func cleanReadOnlyFileRanges(_ smaps: [UInt8]) -> [(start: UInt, end: UInt)] {
+        var ranges: [(start: UInt, end: UInt)] = []
+        var current: (start: UInt, end: UInt)?
+        var own = 0   // kB of the current mapping's anonymous pages: its own copies
+        func finish() {
+            if let range = current, own == 0 { ranges.append(range) }
+        }
+        for line in smaps.split(separator: UInt8(ascii: "\n")) {
+            guard let first = line.first else { continue }
+            if ASCII.isDigit(first) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(first) {
+                finish()   // a new mapping's header: `start-end perms offset dev inode path`
+                current = readOnlyFileRange(line)
+                own = 0
+            } else if current != nil, line.starts(with: "Anonymous:".utf8) {
+                own += kilobytes(line)
+            }
+        }
+        finish()
+        return ranges
+    }
+
+    /// `start-end r?-p offset dev inode /path`: the range of a readable, not writable file
     /// mapping, or `nil` for any other line.
-    static func executableFileRange(_ line: ArraySlice<UInt8>) -> (start: UInt, end: UInt)? {
+    static func readOnlyFileRange(_ line: ArraySlice<UInt8>) -> (start: UInt, end: UInt)? {
         let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
-        guard fields.count >= 6, fields[1].elementsEqual("r-xp".utf8), fields[5].first == UInt8(ascii: "/") else {
+        guard fields.count >= 6, fields[1].count == 4, fields[1].first == UInt8(ascii: "r"),
+              fields[1].dropFirst().first == UInt8(ascii: "-"), fields[5].first == UInt8(ascii: "/") else {
             return nil
         }
         let bounds = fields[0].split(separator: UInt8(ascii: "-"))
@@ -43,17 +71,15 @@ public enum CodePages {
         return (start, end)
     }
 
-    private static func hex(_ digits: ArraySlice<UInt8>) -> UInt? {
-        UInt(String(decoding: digits, as: UTF8.self), radix: 16)
+    /// The number in `Name:   123 kB`.
+    private static func kilobytes(_ line: ArraySlice<UInt8>) -> Int {
+        var value = 0
+        for byte in line where ASCII.isDigit(byte) { value = value * 10 + Int(byte - UInt8(ascii: "0")) }
+        return value
     }
 
-    /// Whether a debugger (or strace) is attached: `TracerPid:` in /proc/self/status is not 0.
-    static var tracerAttached: Bool {
-        guard let status = readProcFile("/proc/self/status") else { return true }
-        for line in status.split(separator: UInt8(ascii: "\n")) where line.starts(with: "TracerPid:".utf8) {
-            return line.dropFirst(10).contains { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }
-        }
-        return true
+    private static func hex(_ digits: ArraySlice<UInt8>) -> UInt? {
+        UInt(String(decoding: digits, as: UTF8.self), radix: 16)
     }
 
     /// A whole /proc file (their sizes are not known in advance), or `nil`.

@@ -3,37 +3,65 @@ import Testing
 import KeepaliveModel
 
 @Suite struct CodePagesTests {
-    @Test func onlyReadOnlyExecutableFileMappingsAreChosen() {
-        func range(_ line: String) -> (start: UInt, end: UInt)? { CodePages.executableFileRange(Array(line.utf8)[...]) }
+    @Test func onlyReadableUnwritableFileMappingsAreCandidates() {
+        func range(_ line: String) -> (start: UInt, end: UInt)? { CodePages.readOnlyFileRange(Array(line.utf8)[...]) }
         let code = range("55d0c8e4e000-55d0c97cd000 r-xp 0022c000 fe:00 16230140   /usr/local/bin/keepalived-tune")
         #expect(code?.start == 0x55d0c8e4e000 && code?.end == 0x55d0c97cd000)
+        #expect(range("55d0c8e4e000-55d0c97cd000 r--p 0022c000 fe:00 16230140   /usr/lib/libc.so.6") != nil)
         #expect(range("55d0c8e4e000-55d0c97cd000 rw-p 0022c000 fe:00 16230140   /usr/local/bin/keepalived-tune") == nil)
-        #expect(range("55d0c8e4e000-55d0c97cd000 r--p 0022c000 fe:00 16230140   /usr/lib/libc.so.6") == nil)
+        #expect(range("55d0c8e4e000-55d0c97cd000 ---p 0022c000 fe:00 16230140   /usr/lib/libc.so.6") == nil)
         #expect(range("7ffd1a3f2000-7ffd1a3f4000 r-xp 00000000 00:00 0                          [vdso]") == nil)
+        #expect(range("7ffd1a3f2000-7ffd1a3f4000 r--p 00000000 00:00 0 ") == nil)
         #expect(range("7f00-7e00 r-xp 00000000 fe:00 1 /lib/x.so") == nil)
         #expect(range("") == nil)
     }
 
-    /// The real call on this process: code pages are dropped and the process keeps running
-    /// (the code it runs next faults back in from the page cache).
-    @Test func releasingCodePagesShrinksResidentCodeAndTheProcessRunsOn() throws {
-        let before = try residentExecutableKilobytes()
+    @Test func aMappingWithAnyPageOfItsOwnIsLeftAlone() {
+        let smaps = """
+            1000-2000 r--p 00000000 fe:00 1 /usr/bin/x
+            Rss:                   4 kB
+            Private_Clean:         4 kB
+            Private_Dirty:         0 kB
+            Anonymous:             0 kB
+            VmFlags: rd mr mw me
+            2000-3000 r--p 00001000 fe:00 1 /usr/bin/x
+            Private_Dirty:         4 kB
+            Anonymous:             4 kB
+            3000-4000 r-xp 00002000 fe:00 1 /usr/bin/x
+            Shared_Dirty:          0 kB
+            Private_Dirty:         0 kB
+            Anonymous:             8 kB
+            4000-5000 r-xp 00003000 fe:00 1 /usr/bin/x
+            Private_Dirty:         4 kB
+            Anonymous:             0 kB
+            5000-6000 rw-p 00000000 00:00 0
+            Anonymous:             0 kB
+            """
+        let ranges = CodePages.cleanReadOnlyFileRanges(Array(smaps.utf8))
+        #expect(ranges.map(\.start) == [0x1000, 0x4000],
+                "relocated data and a breakpoint's page are kept; a file page not yet written back is the file's")
+    }
+
+    /// The real call on this process: clean read-only pages are dropped and the process keeps
+    /// running (what it touches next faults back in from the page cache).
+    @Test func releasingShrinksResidentReadOnlyPagesAndTheProcessRunsOn() throws {
+        let before = try residentReadOnlyKilobytes()
         let advised = CodePages.release()
-        let after = try residentExecutableKilobytes()
+        let after = try residentReadOnlyKilobytes()
         #expect(advised > 0)
-        #expect(after < before, "r-xp Rss \(before) kB before, \(after) kB after")
+        #expect(after < before, "read-only file Rss \(before) kB before, \(after) kB after")
         #expect(TimeSpan.parseSeconds("1h 30min") == .success(5400))
     }
 
-    /// The Rss of this process's executable file mappings, from /proc/self/smaps.
-    private func residentExecutableKilobytes() throws -> Int {
+    /// The Rss of this process's readable, unwritable file mappings, from /proc/self/smaps.
+    private func residentReadOnlyKilobytes() throws -> Int {
         let smaps = try #require(CodePages.readProcFile("/proc/self/smaps"))
-        var total = 0, inCode = false
+        var total = 0, counted = false
         for line in smaps.split(separator: UInt8(ascii: "\n")) {
             // A mapping's header starts with its address range; its fields follow, one a line.
             if let first = line.first, !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
-                inCode = CodePages.executableFileRange(line) != nil
-            } else if inCode, line.starts(with: "Rss:".utf8) {
+                counted = CodePages.readOnlyFileRange(line) != nil
+            } else if counted, line.starts(with: "Rss:".utf8) {
                 total += Int(String(decoding: line.dropFirst(4).filter { (0x30...0x39).contains($0) }, as: UTF8.self)) ?? 0
             }
         }
