@@ -54,9 +54,9 @@ public final class Daemon {
     var reloadAnnounced = false
     /// A drift check is due (timer or inotify hint).
     var checkRequested = false
-    /// A start, a read of the config, a reload or a check that found something ran code
-    /// that the idle loop does not need; it is handed back (``CodePages``) before the loop
-    /// next sleeps.
+    /// A start, a read of the config, a reload, a check that found something or a watchdog
+    /// ping ran code that the idle loop does not need; it is handed back (``CodePages``)
+    /// before the loop next sleeps.
     var codePagesUsed = true
     /// The kernel values at the last check that did anything; `nil` forces the next one.
     var lastSeen: KeepaliveValues?
@@ -143,6 +143,7 @@ public final class Daemon {
             if let period = watchdogPeriod, now >= lastPing + period / 2 {
                 notifier.watchdog()
                 lastPing = now
+                codePagesUsed = true   // sd_notify(3) runs libsystemd code the checks never need
             }
         }
     }

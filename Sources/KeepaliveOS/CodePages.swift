@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 import KeepaliveModel
 
 /// Hands back the pages of program code and read-only data that only start-up, reloads and
@@ -27,6 +28,8 @@ public enum CodePages {
                                                                   Int(range.end - range.start), MADV_DONTNEED) == 0 {
             advised += 1
         }
+        // The heap that start-up or a reload used and freed goes back too.
+        _ = malloc_trim(0)
         return advised
     }
 

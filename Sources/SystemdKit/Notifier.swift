@@ -12,10 +12,23 @@ public struct Notifier: Sendable {
 
     /// Sends `KEY=VALUE` lines in one datagram; returns `sd_notify`'s result (> 0 sent,
     /// 0 no socket, < 0 -errno).
+    ///
+    /// The message is put together byte by byte: working on `Character`s would bring the
+    /// standard library's Unicode machinery (megabytes of code) into the idle daemon.
     @discardableResult
     public func send(_ fields: [(String, String)]) -> Int32 {
-        let state = fields.map { "\($0.0)=\($0.1.replacingNewlines)" }.joined(separator: "\n")
-        return sd_notify(0, state)
+        var state: [UInt8] = []
+        for (key, value) in fields {
+            if !state.isEmpty { state.append(UInt8(ascii: "\n")) }
+            state += key.utf8
+            state.append(UInt8(ascii: "="))
+            // A newline in a value would start a new field.
+            state += value.utf8.map { $0 == UInt8(ascii: "\n") ? UInt8(ascii: " ") : $0 }
+        }
+        state.append(0)
+        return state.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { sd_notify(0, $0.baseAddress) }
+        }
     }
 
     /// `READY=1` with a `STATUS=` line.
@@ -36,9 +49,9 @@ public struct Notifier: Sendable {
     @discardableResult
     public func stopping(status: String) -> Int32 { send([("STOPPING", "1"), ("STATUS", status)]) }
 
-    /// `WATCHDOG=1`.
+    /// `WATCHDOG=1`: a constant, since the idle loop sends it.
     @discardableResult
-    public func watchdog() -> Int32 { send([("WATCHDOG", "1")]) }
+    public func watchdog() -> Int32 { sd_notify(0, "WATCHDOG=1") }
 
     /// The watchdog interval systemd asks this process to honour (`WatchdogSec=`), in µs,
     /// or `nil` when there is none (`sd_watchdog_enabled(3)`).
@@ -56,9 +69,4 @@ public enum MonotonicClock {
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
     }
-}
-
-extension String {
-    /// The text on one line: a newline would start a new notify field.
-    var replacingNewlines: String { String(map { $0 == "\n" ? " " : $0 }) }
 }

@@ -2,6 +2,7 @@
 #pragma once
 #include <signal.h>
 #include <stdint.h>
+#include <malloc.h>   // malloc_trim(3), for CodePages
 
 /// Blocks SIGHUP, SIGTERM and SIGINT in the calling thread (and threads it creates later)
 /// and returns a signalfd(2) that reads them, close-on-exec and non-blocking; -1 on error.
