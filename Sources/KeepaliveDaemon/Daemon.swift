@@ -58,6 +58,8 @@ public final class Daemon {
     /// ping ran code that the idle loop does not need; it is handed back (``CodePages``)
     /// before the loop next sleeps.
     var codePagesUsed = true
+    /// Hands code and read-only data back to the kernel (see ``codePagesUsed``).
+    let codePages = CodePages()
     /// The kernel values at the last check that did anything; `nil` forces the next one.
     var lastSeen: KeepaliveValues?
     /// A reload that was read and waits out its quiet period before being applied.
@@ -110,7 +112,7 @@ public final class Daemon {
             // Hand the code back only when the loop is about to sleep: events already
             // queued (such as the daemon's own writes to the sysctls) run code first.
             if codePagesUsed && poller.wait(timeoutMilliseconds: 0) == 0 {
-                CodePages.release()
+                codePages.release()
                 codePagesUsed = false
             }
             poller.wait(timeoutMilliseconds: timeout)

@@ -17,15 +17,39 @@ import KeepaliveModel
 /// (minor faults, microseconds). Such a mapping's contents always equal the file's, so nothing
 /// is lost; a mapping with any page of its own (relocated data, a debugger's breakpoint) is
 /// left alone.
-public enum CodePages {
+public final class CodePages {
+    /// The candidate mappings (readable, unwritable, file-backed) as /proc/self/maps last
+    /// listed them, and those of them found without pages of their own.
+    private var candidates: [Range] = []
+    private var clean: [Range] = []
+
+    /// A mapping's address range.
+    struct Range: Equatable {
+        let start: UInt
+        let end: UInt
+    }
+
+    public init() {}
+
     /// Releases the pages; returns how many mappings were advised.
+    ///
+    /// Reading /proc/self/smaps walks every page table of the process, so it is read only
+    /// when the candidate mappings change (at the first call, in practice): a mapping
+    /// without pages of its own stays so, except under a debugger (its breakpoints are
+    /// private copies of code pages), when nothing is released at all.
     @discardableResult
-    public static func release() -> Int {
-        guard let smaps = readProcFile("/proc/self/smaps") else { return 0 }
-        // Collect first, advise last: code that runs between two calls would fault back in.
+    public func release() -> Int {
+        guard !CodePages.tracerAttached, let maps = CodePages.readProcFile("/proc/self/maps") else { return 0 }
+        let listed = maps.split(separator: UInt8(ascii: "\n")).compactMap(CodePages.readOnlyFileRange)
+        if listed != candidates {
+            guard let smaps = CodePages.readProcFile("/proc/self/smaps") else { return 0 }
+            candidates = listed
+            clean = CodePages.cleanReadOnlyFileRanges(smaps).filter(listed.contains)
+        }
+        // Collected first, advised last: code that runs between two calls would fault back in.
         var advised = 0
-        for range in cleanReadOnlyFileRanges(smaps) where madvise(UnsafeMutableRawPointer(bitPattern: range.start),
-                                                                  Int(range.end - range.start), MADV_DONTNEED) == 0 {
+        for range in clean where madvise(UnsafeMutableRawPointer(bitPattern: range.start),
+                                         Int(range.end - range.start), MADV_DONTNEED) == 0 {
             advised += 1
         }
         // The heap that start-up or a reload used and freed goes back too.
@@ -33,16 +57,26 @@ public enum CodePages {
         return advised
     }
 
+    /// Whether a debugger (or strace) is attached: `TracerPid:` in /proc/self/status is not 0.
+    static var tracerAttached: Bool {
+        guard let status = readProcFile("/proc/self/status") else { return true }
+        for line in status.split(separator: UInt8(ascii: "\n")) where line.starts(with: "TracerPid:".utf8) {
+            return line.dropFirst(10).contains { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }
+        }
+        return true
+    }
+
     /// The mappings in `/proc/PID/smaps` text that are file-backed, readable, not writable,
-    /// and hold no anonymous page.
+    /// hold no anonymous page, and share no page with another process (releasing shared
+    /// pages would only cost faults).
     ///
     /// A page written in a private file mapping (relocated data, a breakpoint) becomes an
     /// anonymous copy, counted in `Anonymous:`. The `*_Dirty:` fields cannot tell: they also
     /// count the file's own pages while the page cache has not written them back (for
     /// half a minute after the binary is installed).
-    static func cleanReadOnlyFileRanges(_ smaps: [UInt8]) -> [(start: UInt, end: UInt)] {
-        var ranges: [(start: UInt, end: UInt)] = []
-        var current: (start: UInt, end: UInt)?
+    static func cleanReadOnlyFileRanges(_ smaps: [UInt8]) -> [Range] {
+        var ranges: [Range] = []
+        var current: Range?
         var own = 0   // kB of the current mapping's anonymous pages: its own copies
         func finish() {
             if let range = current, own == 0 { ranges.append(range) }
@@ -55,6 +89,9 @@ public enum CodePages {
                 own = 0
             } else if current != nil, line.starts(with: "Anonymous:".utf8) {
                 own += kilobytes(line)
+            } else if current != nil, line.starts(with: "Shared_Clean:".utf8) || line.starts(with: "Shared_Dirty:".utf8),
+                      kilobytes(line) > 0 {
+                current = nil   // other processes map it too (libc): dropping it frees nothing
             }
         }
         finish()
@@ -63,7 +100,7 @@ public enum CodePages {
 
     /// `start-end r?-p offset dev inode /path`: the range of a readable, not writable file
     /// mapping, or `nil` for any other line.
-    static func readOnlyFileRange(_ line: ArraySlice<UInt8>) -> (start: UInt, end: UInt)? {
+    static func readOnlyFileRange(_ line: ArraySlice<UInt8>) -> Range? {
         let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
         guard fields.count >= 6, fields[1].count == 4, fields[1].first == UInt8(ascii: "r"),
               fields[1].dropFirst().first == UInt8(ascii: "-"), fields[5].first == UInt8(ascii: "/") else {
@@ -71,7 +108,7 @@ public enum CodePages {
         }
         let bounds = fields[0].split(separator: UInt8(ascii: "-"))
         guard bounds.count == 2, let start = hex(bounds[0]), let end = hex(bounds[1]), start < end else { return nil }
-        return (start, end)
+        return Range(start: start, end: end)
     }
 
     /// The number in `Name:   123 kB`.
