@@ -14,6 +14,8 @@ struct GlobalOptions {
     static let sysctlConfRoot = OptionSpec(name: "sysctl-conf-root", valueName: "dir",
         help: "Scan DIR/etc/sysctl.conf and DIR/{etc,run,usr/local/lib,usr/lib}/sysctl.d for conflicts (for tests).",
         defaultValue: "/", hidden: true)
+    /// `--json`, for the commands that can print JSON instead of text (list, show, status).
+    static let json = OptionSpec.flag("json", help: "Print JSON instead of text.")
     /// The specs, for a command's option list.
     static let specs = [config, profileDirectories, sysctlRoot, sysctlConfRoot]
 

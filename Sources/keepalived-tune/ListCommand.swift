@@ -11,16 +11,14 @@ struct ListCommand: Command {
         and the file it comes from. A profile in an earlier directory hides one of the same \
         name further down the path. Invalid profiles are reported on stderr and left out.
         """,
-        options: GlobalOptions.specs + [jsonOption])
-
-    static let jsonOption = OptionSpec.flag("json", help: "Print JSON instead of a table.")
+        options: GlobalOptions.specs + [GlobalOptions.json])
 
     let options: GlobalOptions
     let json: Bool
 
     init(_ arguments: ParsedArguments) {
         options = GlobalOptions(arguments)
-        json = arguments.flag(ListCommand.jsonOption)
+        json = arguments.flag(GlobalOptions.json)
     }
 
     func run() throws {

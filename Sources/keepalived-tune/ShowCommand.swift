@@ -7,10 +7,8 @@ struct ShowCommand: Command {
         name: "show",
         abstract: "Show a resolved profile, with the file:line that set each value.",
         discussion: "Exits 2 if the profile is unknown or invalid.",
-        options: GlobalOptions.specs + [jsonOption],
+        options: GlobalOptions.specs + [GlobalOptions.json],
         arguments: [ArgumentSpec(name: "name", help: "The profile's name.")])
-
-    static let jsonOption = OptionSpec.flag("json", help: "Print JSON.")
 
     let options: GlobalOptions
     let name: String
@@ -19,7 +17,7 @@ struct ShowCommand: Command {
     init(_ arguments: ParsedArguments) {
         options = GlobalOptions(arguments)
         name = arguments.argument(0) ?? ""   // required: parsing has checked it is there
-        json = arguments.flag(ShowCommand.jsonOption)
+        json = arguments.flag(GlobalOptions.json)
     }
 
     func run() throws {

@@ -7,16 +7,14 @@ struct StatusCommand: Command {
         name: "status",
         abstract: "Show the configured profile, expected vs kernel values, drift and detection time.",
         discussion: "Exits 0 when it could report; 2 if the config is invalid, 3 if the kernel values cannot be read.",
-        options: GlobalOptions.specs + [jsonOption])
-
-    static let jsonOption = OptionSpec.flag("json", help: "Print JSON.")
+        options: GlobalOptions.specs + [GlobalOptions.json])
 
     let options: GlobalOptions
     let json: Bool
 
     init(_ arguments: ParsedArguments) {
         options = GlobalOptions(arguments)
-        json = arguments.flag(StatusCommand.jsonOption)
+        json = arguments.flag(GlobalOptions.json)
     }
 
     func run() throws {
