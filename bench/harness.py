@@ -337,10 +337,11 @@ class Bench:
         for _ in range(self.runs):
             for who in ("us", "tuned"):
                 daemons.append((who, self.idle_daemon(who)))
-        # Check cost: more of ours checking every second, without a watchdog, so that every
-        # wake-up is exactly one check; beside them the C floors (bench/sleeper.c): a bare
-        # wake-up from the same wait, and the same wake-up plus the same three reads. Several
-        # of each, started a moment apart so that their wake-ups do not coincide.
+        # Check cost, cold: more of ours checking every second, without a watchdog, so that
+        # every wake-up is exactly one check after a second asleep; beside them the C floors
+        # (bench/sleeper.c): a bare wake-up from the same wait, and the same wake-up plus the
+        # same three reads. Several of each, started a moment apart so that their wake-ups
+        # do not coincide.
         fresh_network_namespace()
         kinds = [("us", lambda: self.ours(check_interval="1s", notify=False)),
                  ("floor", lambda: Daemon([self.args.sleeper, "1000"])),
@@ -370,18 +371,69 @@ class Bench:
             switches = daemon.context_switches() - before[daemon.pid][0]
             per_wakeup.setdefault(who, []).append((daemon.cpu_ns() - before[daemon.pid][1]) / 1000 / max(switches, 1))
             daemon.stop()
-        bare = statistics.median(per_wakeup["floor"])
+        bare = self.record_check_cost("check-cold", per_wakeup)
         for raw in per_wakeup["us"]:
             self.record("wakeup-cpu", "us", raw)
-            self.record("check", "us", max(raw - bare, 0))
+        self.notes["check-cold"] = (
+            f"CPU per drift check, cold: {self.runs} daemons checking every second for {elapsed:.0f} s cost "
+            f"{statistics.median(per_wakeup['us']):.1f} µs per wake-up (median); a C program waiting the same "
+            f"way costs {bare:.1f} µs per bare wake-up (bench/sleeper.c); the check is the difference. "
+            f"The same C program also reading the three values costs "
+            f"{statistics.median(per_wakeup['reads']) - bare:.1f} µs more per wake-up: after a second asleep, caches "
+            f"and TLBs are cold, and that is the kernel's side of any check that reads the values")
+
+    def record_check_cost(self, figure, per_wakeup):
+        """Records the CPU per wake-up of ours ("us") and of the C program that also reads
+        ("reads"), each less the median bare wake-up ("floor"), as `figure` and
+        `figure`-floor; returns that bare wake-up."""
+        bare = statistics.median(per_wakeup["floor"])
+        for raw in per_wakeup["us"]:
+            self.record(figure, "us", max(raw - bare, 0))
         for raw in per_wakeup["reads"]:
-            self.record("check-floor", "us", max(raw - bare, 0))
-        self.notes["check"] = (f"CPU per drift check: {self.runs} daemons checking every second for {elapsed:.0f} s cost "
-                               f"{statistics.median(per_wakeup['us']):.1f} µs per wake-up (median); a C program waiting the same "
-                               f"way costs {bare:.1f} µs per bare wake-up (bench/sleeper.c); the check is the difference. "
-                               f"The same C program also reading the three values as the check does costs "
-                               f"{statistics.median(per_wakeup['reads']) - bare:.1f} µs more per wake-up: the kernel's side "
-                               f"of any check that reads them, cold after a second asleep")
+            self.record(f"{figure}-floor", "us", max(raw - bare, 0))
+        return bare
+
+    def checks(self):
+        """CPU per drift check at steady state, checks back to back: each write of the value
+        already in force, through the watched /proc, wakes the process for one check (the
+        inotify path). Ours and the C floors (bench/sleeper.c) the same way, one process
+        at a time, so that each write wakes only the one measured."""
+        seconds, rate = (0.5, 1000) if self.quick else (2, 1000)
+        self.progress(f"check cost, checks back to back: {self.runs} runs of {seconds} s each")
+        fresh_network_namespace()
+        sysctls = Sysctls()
+        kinds = [("us", lambda: self.ours(notify=False)),
+                 ("floor", lambda: Daemon([self.args.sleeper, "5000"])),
+                 ("reads", lambda: Daemon([self.args.sleeper, "5000", "read"]))]
+        per_wakeup = {}
+        for _ in range(self.runs):
+            for who, start in kinds:
+                process = start()
+                if who == "us" and sysctls.wait_for(SERVER, process.started + 30) is None:
+                    raise RuntimeError("the profile was not in force within 30 s")
+                # Writes until the process is seen waking for them (it is watching), then
+                # a moment more, so that start-up work is over before the measurement.
+                woken = process.context_switches()
+                deadline = now() + 30
+                while process.context_switches() < woken + 100:
+                    if now() > deadline:
+                        raise RuntimeError(f"{who}: writes to the watched file did not wake it within 30 s")
+                    sysctls.write([SERVER[0]])
+                    time.sleep(1 / rate)
+                switches, cpu = process.context_switches(), process.cpu_ns()
+                started = now()
+                while now() - started < seconds:
+                    sysctls.write([SERVER[0]])
+                    time.sleep(1 / rate)
+                switches = process.context_switches() - switches
+                per_wakeup.setdefault(who, []).append((process.cpu_ns() - cpu) / 1000 / max(switches, 1))
+                process.stop()
+                sysctls.drain()
+        bare = self.record_check_cost("check", per_wakeup)
+        self.notes["check"] = (
+            f"CPU per drift check, checks back to back: {self.runs} runs of {seconds:g} s, writes of the value in force "
+            f"about {rate}/s, each waking one check; ours costs {statistics.median(per_wakeup['us']):.1f} µs per wake-up "
+            f"(median), the C program waiting the same way {bare:.1f} µs; the check is the difference")
 
     def drift(self):
         """inotify path: a write through the same /proc → drift entry logged and value
@@ -562,11 +614,19 @@ class Bench:
         ("drift-poll", "drift detection, poll path (check-interval 1 s)", "ms", None, "≤ 1100 ms", None),
         ("reload", "reload (SIGHUP → re-applied / READY=1)", "ms", "faster", "≥ 5× faster", lambda u, t: t / u >= 5),
         ("switch", "profile switch (config saved / tuned-adm → in force)", "ms", "faster", "≥ 20× faster", lambda u, t: t / u >= 20),
-        ("wakeup-cpu", "CPU per check wake-up, raw", "µs", None, "report", None),
-        ("check", "CPU per drift check, beyond a bare wake-up", "µs", None, "≤ 5 µs", lambda u, t: u <= 5),
-        ("check-floor", "the same three reads in C, beyond a bare wake-up (floor)", "µs", None, "report", None),
+        ("check", "CPU per drift check at steady state (checks back to back), beyond a bare wake-up", "µs", None,
+         "≤ 5 µs", lambda u, t: u <= 5),
+        ("check-floor", "floor: the same wake-up and three reads in C, beyond a bare wake-up", "µs", None, "report", None),
+        ("wakeup-cpu", "CPU per check wake-up after 1 s asleep, raw", "µs", None, "report", None),
+        ("check-cold", "CPU per drift check after 1 s asleep (cold caches), beyond a bare wake-up", "µs", None,
+         "≤ 5 µs", lambda u, t: u <= 5),
+        ("check-cold-floor", "floor: the same three reads in C after 1 s asleep, beyond a bare wake-up", "µs", None,
+         "report", None),
         ("size", "install size", "MB", None, "report", None),
     ]
+
+    # Targets that are absolute, not ratios against tuned.
+    ABSOLUTE = ("private", "check", "check-cold")
 
     def table(self):
         def fmt(values):
@@ -600,7 +660,11 @@ class Bench:
             else:
                 them_text = fmt(them) if them else "n/a (does not check)" if key.startswith("check") else "—"
                 if test:
-                    met = "—" if t is None and key != "private" and key != "check" else "yes" if test(u, t) else "NO"
+                    met = "—" if t is None and key not in self.ABSOLUTE else "yes" if test(u, t) else "NO"
+                floor = self.results.get(f"{key}-floor", {}).get("us")
+                if met == "NO" and floor and not test(statistics.median(floor), None):
+                    # No program that does the same work can meet it here: say so, with the proof.
+                    met = f"out of reach here: the C floor alone is {statistics.median(floor):.1f} µs"
             lines.append(f"| {label} | {unit} | {fmt(us)} | {them_text} | {ratio} | {target} | {met} |")
         return "\n".join(lines)
 
@@ -631,7 +695,7 @@ class Bench:
         return "\n".join(header + notes) + "\n"
 
     def run(self):
-        steps = [self.startup, self.reload, self.switch, self.drift, self.idle, self.sizes]
+        steps = [self.startup, self.reload, self.switch, self.drift, self.checks, self.idle, self.sizes]
         self.failures = []
         try:
             for step in steps:

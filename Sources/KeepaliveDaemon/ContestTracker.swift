@@ -24,7 +24,12 @@ public struct ContestTracker: Sendable {
     public let backoff: Double
 
     private var corrections: [Tunable: [Double]] = [:]
-    private var holdUntil: [Tunable: Double] = [:]
+    private var holdUntil: [Tunable: Double] = [:] {
+        didSet { nextResume = holdUntil.values.min() }
+    }
+    /// When the earliest back-off ends, or `nil` if no key is being left alone. Stored,
+    /// because every drift check asks.
+    public private(set) var nextResume: Double?
 
     public init(limit: Int = 5, window: Double = 60, backoff: Double = 300) {
         self.limit = limit
@@ -48,9 +53,6 @@ public struct ContestTracker: Sendable {
         corrections[key] = recent
         return .correct
     }
-
-    /// When the earliest back-off ends, or `nil` if no key is being left alone.
-    public var nextResume: Double? { holdUntil.values.min() }
 
     /// The keys being left alone at `now`.
     public func heldOff(at now: Double) -> [Tunable] {

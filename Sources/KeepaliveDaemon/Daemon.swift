@@ -36,8 +36,10 @@ public final class Daemon {
     private(set) var checkInterval: UInt64 = 0
     /// The values found at start, for `restore-on-stop`.
     var original: KeepaliveValues!
-    /// Which keys are being fought over, and until when they are left alone.
-    var contest = ContestTracker()
+    /// Which keys are being fought over, and until when they are left alone. Every drift
+    /// check reads it; without a run-time exclusivity check, that read stays a plain load
+    /// (one thread owns the daemon, and only ``enforce(_:actual:seconds:)`` writes it).
+    @exclusivity(unchecked) var contest = ContestTracker()
     /// The drift already reported, by key, so an unchanged drift is not logged again.
     var reportedDrift: [Tunable: Int] = [:]
     /// Why the last reload was refused, until a reload succeeds.
@@ -100,7 +102,7 @@ public final class Daemon {
         var lastPing = now
         if watchdogPeriod != nil { notifier.watchdog() }
         let events = EventSources(inotify: inotify, config: watch, sysctls: sysctlWatches)
-        var poller = Poller(watching: [signals.fd, inotify.fd])
+        let poller = Poller(watching: [signals.fd, inotify.fd])
 
         while true {
             var deadline = nextCheck
@@ -115,18 +117,20 @@ public final class Daemon {
                 codePages.release()
                 codePagesUsed = false
             }
-            poller.wait(timeoutMilliseconds: timeout)
+            let ready = poller.wait(timeoutMilliseconds: timeout)
             now = MonotonicClock.microseconds()
 
-            var stop = false
             if now >= nextCheck { checkRequested = true }
-            if poller.isReady(signals.fd) {
-                for signal in signals.drain() {
-                    if signal == SIGHUP { reloadPending = true } else { stop = true }
+            if ready > 0 {
+                var stop = false
+                if poller.isReady(signals.fd) {
+                    for signal in signals.drain() {
+                        if signal == SIGHUP { reloadPending = true } else { stop = true }
+                    }
                 }
+                if poller.isReady(inotify.fd) { _ = handle(events, at: now) }
+                if stop { return shutDown() }
             }
-            if poller.isReady(inotify.fd) { _ = handle(events, at: now) }
-            if stop { return shutDown() }
             // A reload waits while a config or profile file is being written.
             if reloadPending && candidate == nil && watch.writesSettle(after: now) == nil {
                 read(events, at: now)
@@ -138,7 +142,7 @@ public final class Daemon {
             if checkRequested {
                 check(at: now)
                 checkRequested = false
-                nextCheck = MonotonicClock.microseconds() + checkInterval
+                nextCheck = now + checkInterval
             }
             // Ping at half the interval; ride along on any wake-up past a quarter, so the
             // pings rarely need wake-ups of their own.

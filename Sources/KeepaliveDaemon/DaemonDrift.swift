@@ -23,9 +23,14 @@ extension Daemon {
         }
         checkFailing = false
         // The common case, and the whole cost of watching a fight during a back-off:
-        // nothing changed since the last check, and no back-off is due to end.
+        // nothing changed since the last check, and no back-off is due to end. (Only a
+        // back-off needs the time in seconds: the conversion reads constants from pages
+        // that an idle check otherwise never touches.)
+        if actual == lastSeen {
+            guard let resume = contest.nextResume else { return }
+            if Double(now) / 1_000_000 < resume { return }
+        }
         let seconds = Double(now) / 1_000_000
-        if actual == lastSeen && contest.nextResume.map({ seconds < $0 }) ?? true { return }
         lastSeen = actual
         codePagesUsed = true   // reporting and correcting run code the fast path does not
         let drift = actual.differences(from: policy.values)

@@ -4,22 +4,28 @@ import Glibc
 
 /// Waits on a fixed set of descriptors with poll(2).
 ///
-/// The `pollfd` entries are built once and reused: waiting is the idle loop's every
-/// wake-up, so it allocates nothing.
-public struct Poller {
-    private var entries: [pollfd]
+/// The `pollfd` entries are built once, in memory of their own that only this value owns,
+/// and reused: waiting is the idle loop's every wake-up, so it allocates nothing and makes
+/// no copy-on-write check. Not copyable, so that one owner frees the entries.
+public struct Poller: ~Copyable {
+    private let entries: UnsafeMutableBufferPointer<pollfd>
 
     /// A poller for readability of `fds`.
     public init(watching fds: [Int32]) {
-        entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        entries = .allocate(capacity: fds.count)
+        for (index, fd) in fds.enumerated() {
+            entries.initializeElement(at: index, to: pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+        }
     }
+
+    deinit { entries.deallocate() }
 
     /// Waits until a descriptor is readable or `timeoutMilliseconds` pass (-1: no limit).
     ///
     /// - Returns: how many descriptors are ready; 0 on a timeout or an interrupted wait.
     @discardableResult
-    public mutating func wait(timeoutMilliseconds: Int32) -> Int {
-        let ready = entries.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), timeoutMilliseconds) }
+    public func wait(timeoutMilliseconds: Int32) -> Int {
+        let ready = poll(entries.baseAddress, nfds_t(entries.count), timeoutMilliseconds)
         if ready <= 0 {
             for index in entries.indices { entries[index].revents = 0 }
             return 0
