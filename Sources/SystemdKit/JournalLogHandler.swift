@@ -22,17 +22,16 @@ public struct JournalLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var fields: [(name: String, value: String)] = [
-            ("MESSAGE", message.description),
-            ("PRIORITY", String(JournalLogHandler.priority(level))),
+            ("MESSAGE", event.message.description),
+            ("PRIORITY", String(JournalLogHandler.priority(event.level))),
             ("SYSLOG_IDENTIFIER", identifier),
-            ("CODE_FILE", file),
-            ("CODE_LINE", String(line)),
-            ("CODE_FUNC", function),
+            ("CODE_FILE", event.file),
+            ("CODE_LINE", String(event.line)),
+            ("CODE_FUNC", event.function),
         ]
-        let merged = metadata.merging(explicit ?? [:]) { _, new in new }
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() {
             fields.append((key, merged[key]!.description))
         }
@@ -68,10 +67,9 @@ public struct ConsoleLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
-        write(ConsoleLogHandler.format(level: level, message: message.description,
-                                       metadata: metadata.merging(explicit ?? [:]) { _, new in new }))
+    public func log(event: LogEvent) {
+        write(ConsoleLogHandler.format(level: event.level, message: event.message.description,
+                                       metadata: metadata.merging(event.metadata ?? [:]) { _, new in new }))
     }
 
     /// `keepalived-tune: warning: message`.
