@@ -371,9 +371,7 @@ class Bench:
             switches = daemon.context_switches() - before[daemon.pid][0]
             per_wakeup.setdefault(who, []).append((daemon.cpu_ns() - before[daemon.pid][1]) / 1000 / max(switches, 1))
             daemon.stop()
-        bare = self.record_check_cost("check-cold", per_wakeup)
-        for raw in per_wakeup["us"]:
-            self.record("wakeup-cpu", "us", raw)
+        bare = self.record_check_cost("check-cold", "wakeup-cpu", per_wakeup)
         self.notes["check-cold"] = (
             f"CPU per drift check, cold: {self.runs} daemons checking every second for {elapsed:.0f} s cost "
             f"{statistics.median(per_wakeup['us']):.1f} µs per wake-up (median); a C program waiting the same "
@@ -382,12 +380,13 @@ class Bench:
             f"{statistics.median(per_wakeup['reads']) - bare:.1f} µs more per wake-up: after a second asleep, caches "
             f"and TLBs are cold, and that is the kernel's side of any check that reads the values")
 
-    def record_check_cost(self, figure, per_wakeup):
-        """Records the CPU per wake-up of ours ("us") and of the C program that also reads
-        ("reads"), each less the median bare wake-up ("floor"), as `figure` and
-        `figure`-floor; returns that bare wake-up."""
+    def record_check_cost(self, figure, raw_figure, per_wakeup):
+        """Records the CPU per wake-up of ours ("us") as `raw_figure`, and ours and that of
+        the C program that also reads ("reads"), each less the median bare wake-up
+        ("floor"), as `figure` and `figure`-floor; returns that bare wake-up."""
         bare = statistics.median(per_wakeup["floor"])
         for raw in per_wakeup["us"]:
+            self.record(raw_figure, "us", raw)
             self.record(figure, "us", max(raw - bare, 0))
         for raw in per_wakeup["reads"]:
             self.record(f"{figure}-floor", "us", max(raw - bare, 0))
@@ -429,9 +428,7 @@ class Bench:
                 per_wakeup.setdefault(who, []).append((process.cpu_ns() - cpu) / 1000 / max(switches, 1))
                 process.stop()
                 sysctls.drain()
-        bare = self.record_check_cost("check", per_wakeup)
-        for raw in per_wakeup["us"]:
-            self.record("wakeup-cpu-warm", "us", raw)
+        bare = self.record_check_cost("check", "wakeup-cpu-warm", per_wakeup)
         self.notes["check"] = (
             f"CPU per drift check, checks back to back: {self.runs} runs of {seconds:g} s, writes of the value in force "
             f"about {rate}/s, each waking one check; ours costs {statistics.median(per_wakeup['us']):.1f} µs per wake-up "
