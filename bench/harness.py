@@ -187,6 +187,15 @@ class Daemon:
         """utime+stime of every thread, in nanoseconds (the scheduler's run time)."""
         return sum(int(open(f"/proc/{self.pid}/task/{t}/schedstat").read().split()[0]) for t in self.tasks())
 
+    def accounting(self):
+        """(context switches, CPU ns) now, for ``cpu_per_wakeup_us``."""
+        return self.context_switches(), self.cpu_ns()
+
+    def cpu_per_wakeup_us(self, since):
+        """CPU per wake-up (context switch) since an ``accounting()``, in µs."""
+        switches = self.context_switches() - since[0]
+        return (self.cpu_ns() - since[1]) / 1000 / max(switches, 1)
+
     def binary_shared_with_others(self):
         """Whether another process maps the same executable file: its pages would then count
         as shared, and the private figure would be too small."""
@@ -356,7 +365,7 @@ class Bench:
         sysctls.close()
         time.sleep(1)   # let start-up settle (first release of start-up pages, first checks)
         watched = daemons + checkers
-        before = {d.pid: (d.context_switches(), d.cpu_ns()) for _, d in watched}
+        before = {d.pid: d.accounting() for _, d in watched}
         started = now()
         time.sleep(window)
         elapsed = now() - started
@@ -368,8 +377,7 @@ class Bench:
 
         per_wakeup = {}
         for who, daemon in checkers:
-            switches = daemon.context_switches() - before[daemon.pid][0]
-            per_wakeup.setdefault(who, []).append((daemon.cpu_ns() - before[daemon.pid][1]) / 1000 / max(switches, 1))
+            per_wakeup.setdefault(who, []).append(daemon.cpu_per_wakeup_us(since=before[daemon.pid]))
             daemon.stop()
         bare = self.record_check_cost("check-cold", "wakeup-cpu", per_wakeup)
         self.notes["check-cold"] = (
@@ -397,7 +405,13 @@ class Bench:
         already in force, through the watched /proc, wakes the process for one check (the
         inotify path). Ours and the C floors (bench/sleeper.c) the same way, one process
         at a time, so that each write wakes only the one measured."""
-        seconds, rate = (0.5, 1000) if self.quick else (2, 1000)
+        seconds = 0.5 if self.quick else 2
+        rate = 1000   # writes per second
+
+        def write_once():
+            sysctls.write([SERVER[0]])
+            time.sleep(1 / rate)
+
         self.progress(f"check cost, checks back to back: {self.runs} runs of {seconds} s each")
         fresh_network_namespace()
         sysctls = Sysctls()
@@ -410,22 +424,19 @@ class Bench:
                 process = start()
                 if who == "us" and sysctls.wait_for(SERVER, process.started + 30) is None:
                     raise RuntimeError("the profile was not in force within 30 s")
-                # Writes until the process is seen waking for them (it is watching), then
-                # a moment more, so that start-up work is over before the measurement.
+                # Writes until the process has woken for 100 of them: it is watching, and its
+                # start-up work is over before the measurement.
                 woken = process.context_switches()
                 deadline = now() + 30
                 while process.context_switches() < woken + 100:
                     if now() > deadline:
                         raise RuntimeError(f"{who}: writes to the watched file did not wake it within 30 s")
-                    sysctls.write([SERVER[0]])
-                    time.sleep(1 / rate)
-                switches, cpu = process.context_switches(), process.cpu_ns()
+                    write_once()
+                before = process.accounting()
                 started = now()
                 while now() - started < seconds:
-                    sysctls.write([SERVER[0]])
-                    time.sleep(1 / rate)
-                switches = process.context_switches() - switches
-                per_wakeup.setdefault(who, []).append((process.cpu_ns() - cpu) / 1000 / max(switches, 1))
+                    write_once()
+                per_wakeup.setdefault(who, []).append(process.cpu_per_wakeup_us(since=before))
                 process.stop()
                 sysctls.drain()
         bare = self.record_check_cost("check", "wakeup-cpu-warm", per_wakeup)
