@@ -23,12 +23,15 @@ struct GlobalOptions {
     let profileDirectories: [String]
     let sysctlRoot: String
     let sysctlConfRoot: String
+    /// `--json` was given; always false for the commands that do not declare it.
+    let json: Bool
 
     init(_ arguments: ParsedArguments) {
         config = arguments.value(GlobalOptions.config) ?? Setup.defaultConfigPath
         profileDirectories = arguments.all(GlobalOptions.profileDirectories)
         sysctlRoot = arguments.value(GlobalOptions.sysctlRoot) ?? SysctlTree.defaultRoot
         sysctlConfRoot = arguments.value(GlobalOptions.sysctlConfRoot) ?? "/"
+        json = arguments.flag(GlobalOptions.json)
     }
 
     /// The setup these options describe.

@@ -14,12 +14,8 @@ struct ListCommand: Command {
         options: GlobalOptions.specs + [GlobalOptions.json])
 
     let options: GlobalOptions
-    let json: Bool
 
-    init(_ arguments: ParsedArguments) {
-        options = GlobalOptions(arguments)
-        json = arguments.flag(GlobalOptions.json)
-    }
+    init(_ arguments: ParsedArguments) { options = GlobalOptions(arguments) }
 
     func run() throws {
         let searchPath = options.setup.searchPath
@@ -33,7 +29,7 @@ struct ListCommand: Command {
         }
         profiles.sort { $0.name < $1.name }
         Output.diagnostics(diagnostics)
-        if json {
+        if options.json {
             Output.json(.array(profiles.map { .object(ProfileJSON.profile($0)) }))
             return
         }

@@ -12,17 +12,15 @@ struct ShowCommand: Command {
 
     let options: GlobalOptions
     let name: String
-    let json: Bool
 
     init(_ arguments: ParsedArguments) {
         options = GlobalOptions(arguments)
         name = arguments.argument(0) ?? ""   // required: parsing has checked it is there
-        json = arguments.flag(GlobalOptions.json)
     }
 
     func run() throws {
         let profile = try options.setup.profileOrExit(named: name, consequence: "nothing to show")
-        if json {
+        if options.json {
             Output.json(.object(ProfileJSON.profile(profile, detailed: true)))
             return
         }

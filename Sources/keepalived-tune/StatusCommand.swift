@@ -10,12 +10,8 @@ struct StatusCommand: Command {
         options: GlobalOptions.specs + [GlobalOptions.json])
 
     let options: GlobalOptions
-    let json: Bool
 
-    init(_ arguments: ParsedArguments) {
-        options = GlobalOptions(arguments)
-        json = arguments.flag(GlobalOptions.json)
-    }
+    init(_ arguments: ParsedArguments) { options = GlobalOptions(arguments) }
 
     func run() throws {
         let setup = options.setup
@@ -28,7 +24,7 @@ struct StatusCommand: Command {
         let actual = try setup.kernelValuesOrExit(setup.sysctlTree())
         let drift = actual.differences(from: policy.values)
         let conflicts = setup.sysctlConfScanner().conflicts(with: policy.values)
-        if json {
+        if options.json {
             Output.json(StatusJSON.make(policy: policy, actual: actual, drift: drift,
                                         configFiles: load.configFiles, conflicts: conflicts))
             return
