@@ -54,6 +54,14 @@ public struct ContestTracker: Sendable {
         return .correct
     }
 
+    /// Ends the back-offs that are over at `now`; returns their keys (whose corrections
+    /// may resume).
+    public mutating func endBackOffs(at now: Double) -> [Tunable] {
+        let over = holdUntil.filter { now >= $0.value }.keys.sorted()
+        for key in over { holdUntil[key] = nil }
+        return over
+    }
+
     /// The keys being left alone at `now`.
     public func heldOff(at now: Double) -> [Tunable] {
         holdUntil.filter { now < $0.value }.keys.sorted()

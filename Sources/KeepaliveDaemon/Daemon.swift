@@ -66,6 +66,8 @@ public final class Daemon {
     var lastSeen: KeepaliveValues?
     /// A reload that was read and waits out its quiet period before being applied.
     var candidate: Candidate?
+    /// The inotify watches on the three keepalive files (set once the loop starts).
+    var sysctlWatch: SysctlWatch?
     /// When a config or profile file was last written in place (CLOCK_MONOTONIC µs).
     var lastInPlaceWrite: UInt64 = 0
 
@@ -93,7 +95,8 @@ public final class Daemon {
                                 dropInDirectory: setup.dropInDirectory,
                                 profileDirectories: setup.searchPath.directories)
         watch.arm()
-        let sysctlWatches = watchSysctls(inotify)
+        let sysctlWatch = watchSysctls(inotify)
+        self.sysctlWatch = sysctlWatch
         if let code = start() { return code }
 
         let watchdogPeriod = notifier.watchdogInterval().map { $0 / 2 }
@@ -101,7 +104,7 @@ public final class Daemon {
         var nextCheck = now + checkInterval
         var lastPing = now
         if watchdogPeriod != nil { notifier.watchdog() }
-        let events = EventSources(inotify: inotify, config: watch, sysctls: sysctlWatches)
+        let events = EventSources(inotify: inotify, config: watch, sysctls: sysctlWatch)
         let poller = Poller(watching: [signals.fd, inotify.fd])
 
         while true {
@@ -110,6 +113,8 @@ public final class Daemon {
             // A pending reload goes ahead as soon as no relevant file is being written.
             if reloadPending && candidate == nil { deadline = min(deadline, watch.writesSettle(after: now) ?? now) }
             if let candidate { deadline = min(deadline, candidate.quietUntil) }
+            // A back-off ends on time even though the contested key's watch is paused.
+            if let resume = contest.nextResume { deadline = min(deadline, UInt64(max(resume, 0) * 1_000_000 + 1)) }
             let timeout = deadline > now ? Int32(min((deadline - now + 999) / 1000, UInt64(Int32.max))) : 0
             // Hand the code back only when the loop is about to sleep: events already
             // queued (such as the daemon's own writes to the sysctls) run code first.
@@ -121,6 +126,7 @@ public final class Daemon {
             now = MonotonicClock.microseconds()
 
             if now >= nextCheck { checkRequested = true }
+            if let resume = contest.nextResume, Double(now) / 1_000_000 >= resume { checkRequested = true }
             if ready > 0 {
                 var stop = false
                 if poller.isReady(signals.fd) {
@@ -158,7 +164,7 @@ public final class Daemon {
     struct EventSources {
         let inotify: Inotify
         let config: ConfigWatch
-        let sysctls: Set<Int32>
+        let sysctls: SysctlWatch
     }
 
     /// Drains and interprets inotify events: drift hints request a check, finished config
@@ -167,7 +173,7 @@ public final class Daemon {
     /// - Returns: whether any config or profile file was touched.
     func handle(_ sources: EventSources, at now: UInt64) -> Bool {
         let events = sources.inotify.drain()
-        if events.contains(where: { sources.sysctls.contains($0.watch) }) { checkRequested = true }
+        if events.contains(where: { sources.sysctls.isSysctl($0.watch) }) { checkRequested = true }
         let assessment = sources.config.assess(events, now: now)
         if assessment.rearm { sources.config.arm() }
         if assessment.reload { reloadPending = true }
@@ -192,17 +198,11 @@ public final class Daemon {
 
     /// Watches the three keepalive files for writes (the fast drift hint). A file that
     /// cannot be watched is reported: its drift is then found by the re-read alone.
-    func watchSysctls(_ inotify: Inotify) -> Set<Int32> {
-        var watches: Set<Int32> = []
-        for key in Tunable.allCases {
-            do {
-                watches.insert(try inotify.add(tree.path(for: key), mask: UInt32(IN_MODIFY)))
-            } catch {
-                log.record(.checkFailed, "cannot watch \(tree.path(for: key)) with inotify: \(error); its drift is found by the periodic re-read only",
-                           fields: ["SYSCTL": key.sysctlName, "PATH": tree.path(for: key)])
-            }
+    func watchSysctls(_ inotify: Inotify) -> SysctlWatch {
+        SysctlWatch(inotify: inotify, tree: tree) { key, error in
+            log.record(.checkFailed, "cannot watch \(tree.path(for: key)) with inotify: \(error); its drift is found by the periodic re-read only",
+                       fields: ["SYSCTL": key.sysctlName, "PATH": tree.path(for: key)])
         }
-        return watches
     }
 
 }

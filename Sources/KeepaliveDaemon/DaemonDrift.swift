@@ -31,6 +31,7 @@ extension Daemon {
             if Double(now) / 1_000_000 < resume { return }
         }
         let seconds = Double(now) / 1_000_000
+        for key in contest.endBackOffs(at: seconds) { sysctlWatch?.resume(key) }
         lastSeen = actual
         codePagesUsed = true   // reporting and correcting run code the fast path does not
         let drift = actual.differences(from: policy.values)
@@ -57,6 +58,8 @@ extension Daemon {
             case .contested(let resets):
                 log.contested(difference, resets: resets, window: Int(contest.window),
                               backoff: Int(contest.backoff), policy: policy)
+                // Left alone for the back-off: its writes should not wake the daemon.
+                sysctlWatch?.pause(difference.key)
             case .holdOff:
                 break
             }

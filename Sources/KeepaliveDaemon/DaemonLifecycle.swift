@@ -109,6 +109,7 @@ extension Daemon {
         configFiles = load.configFiles
         lastSeen = nil
         contest = ContestTracker()
+        for key in Tunable.allCases { sysctlWatch?.resume(key) }   // no key is left alone any more
         reportedDrift = [:]
         rejection = nil
         log.applied(next, changes: report.changes, reason: "reload")

@@ -53,7 +53,7 @@ public struct Setup: Sendable {
         }
         let (config, found) = DaemonConfig.parse(sources)
         return ConfigLoad(config: config, files: sources.map(\.path),
-                          emptyFiles: sources.filter { $0.totalSize == 0 }.map(\.path), diagnostics: diagnostics + found)
+                          emptyFiles: sources.filter(\.bytes.isEmpty).map(\.path), diagnostics: diagnostics + found)
     }
 
     /// Loads the config and resolves the policy it names.
@@ -77,7 +77,8 @@ public struct ConfigLoad: Sendable {
     public let config: DaemonConfig
     /// The files that were read, main file first; empty when none exist.
     public let files: [String]
-    /// Those of them that were empty (0 bytes).
+    /// Those of them that read as empty: no byte was read, whatever fstat(2) said a moment
+    /// earlier (a truncation in progress shows its new size before its inotify event).
     public let emptyFiles: [String]
     public let diagnostics: [Diagnostic]
 }

@@ -33,10 +33,13 @@ build_root() {
 }
 
 # Boots a container named $1 from root $2 with $3 bound read-only at /opt/payload, and
-# waits until its systemd reports running. Sets NSPAWN_PID and PID1.
+# waits (up to E2E_BOOT_SECONDS, 120 by default) until its systemd has finished booting.
+# Sets NSPAWN_PID and PID1. On failure it prints why: the nspawn exit status if nspawn
+# is gone, and the container's console log.
 boot_container() {
   CONTAINER_NAME=$1
-  local root=$2 payload=$3 hierarchy state i child
+  local root=$2 payload=$3 hierarchy state child deadline
+  deadline=$((SECONDS + ${E2E_BOOT_SECONDS:-120}))
   # nspawn creates payload/ and supervisor/ folders in the cgroup of whoever starts it:
   # start it from a folder of its own, removed at stop.
   for hierarchy in "${!HOME_CGROUP[@]}"; do
@@ -50,23 +53,50 @@ boot_container() {
   for hierarchy in "${!HOME_CGROUP[@]}"; do
     echo $$ > "/sys/fs/cgroup/$hierarchy${HOME_CGROUP[$hierarchy]}/cgroup.procs"
   done
+  # The container's PID 1 is nspawn's child in another PID namespace, once it has become
+  # systemd. nspawn first forks an "outer child" in its own PID namespace, which clones the
+  # real PID 1 and exits; while it is dying its /proc/PID/ns links cannot be read. An
+  # unreadable link once passed for "another namespace" here, and on a busy machine the
+  # harness adopted the dying outer child as PID 1 (which then vanished): so the link must
+  # be readable and differ, and the process must already run systemd.
   PID1=""
-  for i in $(seq 1000); do
+  local own_ns ns
+  own_ns=$(readlink /proc/self/ns/pid)
+  while [ $SECONDS -lt $deadline ]; do
     for child in $(pgrep -P "$NSPAWN_PID"); do
-      [ "$(readlink "/proc/$child/ns/pid")" != "$(readlink /proc/self/ns/pid)" ] && PID1=$child
+      ns=$(readlink "/proc/$child/ns/pid" 2>/dev/null) && [ -n "$ns" ] && [ "$ns" != "$own_ns" ] \
+        && [ "$(cat "/proc/$child/comm" 2>/dev/null)" = systemd ] && PID1=$child
     done
     [ -n "$PID1" ] && break
     kill -0 "$NSPAWN_PID" 2>/dev/null || break
     sleep 0.01
   done
-  [ -n "$PID1" ] || { echo "container did not start:"; cat "$WORK/$CONTAINER_NAME.console"; return 1; }
-  for i in $(seq 1500); do
-    state=$(inside systemctl is-system-running 2>/dev/null)
-    case $state in running|degraded) return 0 ;; esac
-    sleep 0.01
+  [ -n "$PID1" ] || { boot_failed "its PID 1 never became systemd"; return 1; }
+  # Wait for the boot to finish. `is-system-running --wait` blocks until it has; it fails
+  # fast while systemd's private socket is not up yet, so it is retried until the deadline.
+  while [ $SECONDS -lt $deadline ]; do
+    kill -0 "$PID1" 2>/dev/null || { boot_failed "its PID 1 ($PID1) is gone"; return 1; }
+    state=$(timeout $((deadline - SECONDS + 1)) nsenter -t "$PID1" -a -- systemctl is-system-running --wait 2>/dev/null)
+    case $state in
+      running|degraded) return 0 ;;
+      initializing|starting|"") sleep 0.05 ;;
+      *) boot_failed "its systemd reports '$state'"; return 1 ;;
+    esac
   done
-  echo "container systemd never reached running (state: $state)"
+  boot_failed "its systemd did not finish booting within ${E2E_BOOT_SECONDS:-120} s (state: ${state:-none})"
   return 1
+}
+
+# Prints why container $CONTAINER_NAME failed to boot: the reason, nspawn's exit status
+# if it has exited, and the console log.
+boot_failed() {
+  echo "    container $CONTAINER_NAME failed to boot: $1"
+  if [ -n "$NSPAWN_PID" ] && ! kill -0 "$NSPAWN_PID" 2>/dev/null; then
+    wait "$NSPAWN_PID"
+    echo "    systemd-nspawn exited with status $?"
+  fi
+  echo "    ---- console log ($WORK/$CONTAINER_NAME.console) ----"
+  sed 's/^/    | /' "$WORK/$CONTAINER_NAME.console" | tail -n 80
 }
 
 # Runs a command inside the container (all its namespaces).

@@ -59,6 +59,20 @@ struct SetupTests {
         #expect(IniDocument(source).diagnostics.map(\.code) == [.fileTooLarge])
     }
 
+    /// A config truncated while it is read: fstat(2) still shows the old size, but no byte
+    /// is left to read (on a busy machine the truncation's inotify event comes later still).
+    /// It reads as empty, so the daemon keeps its profile instead of applying the defaults
+    /// an empty config means.
+    @Test func aConfigTruncatedWhileReadCountsAsEmpty() throws {
+        let directory = try TemporaryDirectory()
+        let main = try directory.write("k.conf", "[daemon]\nprofile = server\n")
+        var calls = Syscalls.live
+        calls.pread = { _, _, _ in .success(0) }   // the bytes are gone; the size was not
+        let load = Setup(configPath: main, profileDirectories: [], reader: FileReader(syscalls: calls, strictModes: false)).loadPolicy()
+        #expect(load.configFiles == [main])
+        #expect(load.emptyFiles == [main])
+    }
+
     @Test func badlyNamedProfileFilesAreReportedNotOpened() throws {
         let directory = try TemporaryDirectory()
         try directory.write("p/-x.conf", "[profile]\n")

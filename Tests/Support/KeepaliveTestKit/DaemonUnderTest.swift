@@ -101,10 +101,10 @@ public final class DaemonUnderTest: @unchecked Sendable {
                 ( for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done
                   exec \(DaemonUnderTest.journaldBinary) ) </dev/null >/dev/null 2>&1 &
                 echo $! > "$KT_DIR/journald.pid"
-                # Await journald's socket and its journal file (bounded: 5 s).
+                # Await journald's socket and its journal file (bounded: 60 s, for a busy machine).
                 i=0
                 until [ -S /run/systemd/journal/socket ] && ls /run/log/journal/*/system.journal >/dev/null 2>&1; do
-                  [ $i -lt 1000 ] || exit 91; sleep 0.005; i=$((i+1))
+                  [ $i -lt 12000 ] || exit 91; sleep 0.005; i=$((i+1))
                 done
                 exec "$KT_BINARY" run --log-target journal "$@"
                 """
@@ -138,7 +138,7 @@ public final class DaemonUnderTest: @unchecked Sendable {
     public func signal(_ signal: Int32) { kill(pid, signal) }
 
     /// Waits up to `timeout` seconds for the daemon to exit; its exit status, or `nil`.
-    public func waitForExit(timeout: Double = 10) -> Int32? {
+    public func waitForExit(timeout: Double = MessageLog.defaultTimeout) -> Int32? {
         guard let process else { return nil }
         guard exited.wait(timeout: .now() + timeout) == .success else { return nil }
         exited.signal()   // let later waits (and deinit) see the exit too
@@ -168,13 +168,13 @@ public final class DaemonUnderTest: @unchecked Sendable {
     }
 
     /// Waits for a notify message satisfying `predicate`, starting at index `from`.
-    public func waitForNotify(from: Int = 0, timeout: Double = 10,
+    public func waitForNotify(from: Int = 0, timeout: Double = MessageLog.defaultTimeout,
                               _ predicate: ([String: String]) -> Bool) -> (message: [String: String], index: Int)? {
         notify.wait(from: from, timeout: timeout, predicate)
     }
 
     /// Waits for a journal entry with `EVENT=event` (and matching `predicate`).
-    public func waitForEvent(_ event: String, from: Int = 0, timeout: Double = 10,
+    public func waitForEvent(_ event: String, from: Int = 0, timeout: Double = MessageLog.defaultTimeout,
                              where predicate: ([String: String]) -> Bool = { _ in true }) -> (entry: [String: String], index: Int)? {
         journal.wait(from: from, timeout: timeout) { $0["EVENT"] == event && predicate($0) }
             .map { ($0.message, $0.index) }
@@ -205,7 +205,7 @@ public final class DaemonUnderTest: @unchecked Sendable {
     /// Waits until the daemon sleeps in poll(2), its idle wait (the kernel's wait channel in
     /// /proc/PID/wchan); returns whether it did within `timeout` seconds.
     @discardableResult
-    public func waitUntilWaiting(timeout: Double = 10) -> Bool {
+    public func waitUntilWaiting(timeout: Double = MessageLog.defaultTimeout) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let channel = try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8),
@@ -217,11 +217,29 @@ public final class DaemonUnderTest: @unchecked Sendable {
         return false
     }
 
-    /// CPU time the daemon has run, in nanoseconds (the scheduler's own accounting,
-    /// /proc/PID/schedstat; finer than utime + stime's clock ticks).
-    public func cpuNanoseconds() throws -> UInt64 {
-        let schedstat = try String(contentsOfFile: "/proc/\(pid)/schedstat", encoding: .utf8)
-        return UInt64(schedstat.split(separator: " ")[0])!
+    /// How often the daemon has been switched out so far: every wake-up from poll(2) ends in
+    /// one more (`voluntary_ctxt_switches` + `nonvoluntary_ctxt_switches` in /proc/PID/status).
+    /// A count of events, the same on a fast or a busy machine.
+    public func wakeUps() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        return status.split(separator: "\n")
+            .filter { $0.hasPrefix("voluntary_ctxt_switches:") || $0.hasPrefix("nonvoluntary_ctxt_switches:") }
+            .compactMap { $0.split(separator: "\t").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+            .reduce(0, +)
+    }
+
+    /// Waits until the daemon is stopped by a signal (state `T` in /proc/PID/stat).
+    @discardableResult
+    public func waitUntilStopped(timeout: Double = MessageLog.defaultTimeout) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+               let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "T" {
+                return true
+            }
+            usleep(500)   // no event marks "now stopped": look again shortly
+        }
+        return false
     }
 
     /// Whether the daemon process is still alive.

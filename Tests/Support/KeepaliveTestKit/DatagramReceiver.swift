@@ -91,7 +91,7 @@ public final class DatagramReceiver: @unchecked Sendable {
     public var all: [[String: String]] { messages.all }
 
     /// Waits for a message; see ``MessageLog/wait(from:timeout:_:)``.
-    public func wait(from: Int = 0, timeout: Double = 10,
+    public func wait(from: Int = 0, timeout: Double = MessageLog.defaultTimeout,
                      _ predicate: ([String: String]) -> Bool) -> (message: [String: String], index: Int)? {
         messages.wait(from: from, timeout: timeout, predicate)
     }

@@ -5,6 +5,10 @@ public final class MessageLog: @unchecked Sendable {
     private let condition = NSCondition()
     private var messages: [[String: String]] = []
 
+    /// How long a test waits for an expected event by default: generous, since it only
+    /// bounds a wait for something that should happen, and CI may be a busy machine.
+    public static let defaultTimeout: Double = 30
+
     public init() {}
 
     /// Adds a message and wakes the waiters.
@@ -25,7 +29,7 @@ public final class MessageLog: @unchecked Sendable {
     /// Waits for the first message at or after index `from` that satisfies `predicate`.
     ///
     /// - Returns: the message and its index, or `nil` if none came within `timeout` seconds.
-    public func wait(from: Int = 0, timeout: Double = 10,
+    public func wait(from: Int = 0, timeout: Double = MessageLog.defaultTimeout,
                      _ predicate: ([String: String]) -> Bool) -> (message: [String: String], index: Int)? {
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
