@@ -6,6 +6,7 @@
 //
 //   keepalived-tune (CLI) ─┬─> KeepaliveDaemon ─┬─> KeepaliveOS ──┬─> KeepaliveModel
 //                          │                    │                 └─> CLinux (signalfd)
+//                          │                    ├─> KeepaliveModel
 //                          │                    └─> SystemdKit ──> CSystemd (libsystemd)
 //                          └─> KeepaliveOS
 import PackageDescription
@@ -92,7 +93,9 @@ let package = Package(
         ),
         .testTarget(
             name: "KeepaliveDaemonTests",
-            dependencies: ["KeepaliveDaemon", "KeepaliveModel", "KeepaliveTestKit"],
+            dependencies: ["KeepaliveDaemon", "KeepaliveModel", "KeepaliveOS", "KeepaliveTestKit",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "InMemoryLogging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

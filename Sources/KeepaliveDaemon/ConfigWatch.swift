@@ -1,11 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KeepaliveModel
 import KeepaliveOS
 
 /// Watches the config file, its drop-in directory and the profile directories with
-/// inotify, and says when a finished write, a rename or a deletion calls for a reload,
-/// and whether a relevant file is being written right now (modified, not yet closed).
+/// inotify, and classifies what it sees for the reload gate (``ReloadGate``): a finished
+/// write, a rename or a deletion calls for a reload; a modified file not yet closed is a
+/// write in progress.
 ///
 /// Directories are watched, not files, so editors that save by renaming a temp file over
 /// the original are seen. A directory that does not exist yet is covered by a watch on
@@ -31,23 +33,11 @@ final class ConfigWatch {
     static let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE
                              | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
-    /// How long a file may stay open for writing before a reload goes ahead anyway (µs).
-    static let writeGrace: UInt64 = 2_000_000
-
-    /// Relevant files modified and not yet closed, by watch and name, with when it began.
-    private var writing: [String: UInt64] = [:]
-
-    /// What a batch of events means.
+    /// What a batch of events means: the change for the reload gate, and whether a
+    /// watched directory appeared, vanished or moved (re-arm the watches).
     struct Assessment {
-        /// A relevant file was finished, renamed, created or removed: reload.
-        var reload = false
-        /// A watched directory appeared, vanished or moved: re-arm the watches.
+        var change = ConfigChange()
         var rearm = false
-        /// Any relevant file was touched at all (including mid-write).
-        var touched = false
-        /// A relevant file was created, modified or closed after writing in place, so a
-        /// reader could catch it half-written. (A file renamed into place is whole.)
-        var writtenInPlace = false
     }
 
     init(inotify: Inotify, configPath: String, dropInDirectory: String, profileDirectories: [String]) {
@@ -72,49 +62,39 @@ final class ConfigWatch {
         watches = wanted
     }
 
-    /// What these events mean for the config and profiles; `now` is CLOCK_MONOTONIC in µs.
-    func assess(_ events: [Inotify.Event], now: UInt64) -> Assessment {
+    /// What these events mean for the config and profiles.
+    func assess(_ events: [Inotify.Event]) -> Assessment {
         var result = Assessment()
         for event in events {
             if event.mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0, watches[event.watch] != nil {
-                (result.reload, result.rearm, result.touched) = (true, true, true)
+                (result.change.finished, result.rearm, result.change.touched) = (true, true, true)
                 continue
             }
             for interest in watches[event.watch] ?? [] {
                 let named = interest.names.map { $0.contains(event.name) }
                     ?? (event.name.hasSuffix(".conf") && !event.name.hasPrefix("."))
                 guard named else { continue }
-                result.touched = true
+                result.change.touched = true
                 let file = "\(event.watch)/\(event.name)"
                 if interest.placeholder || event.mask & UInt32(IN_ISDIR) != 0 {
-                    (result.reload, result.rearm) = (true, true)
+                    (result.change.finished, result.rearm) = (true, true)
                 } else if event.mask & UInt32(IN_MODIFY) != 0 {
-                    if writing[file] == nil { writing[file] = now }
-                    result.writtenInPlace = true
+                    result.change.writesEnded.remove(file)   // the later event wins
+                    result.change.writesStarted.insert(file)
+                    result.change.writtenInPlace = true
                 } else if event.mask & UInt32(IN_CREATE) != 0 {
                     // A new file is still empty at IN_CREATE: its IN_CLOSE_WRITE follows.
-                    result.writtenInPlace = true
+                    result.change.writtenInPlace = true
                 } else {
                     // Finished, renamed or removed.
-                    if event.mask & UInt32(IN_CLOSE_WRITE) != 0 { result.writtenInPlace = true }
-                    writing[file] = nil
-                    result.reload = true
+                    if event.mask & UInt32(IN_CLOSE_WRITE) != 0 { result.change.writtenInPlace = true }
+                    result.change.writesStarted.remove(file)
+                    result.change.writesEnded.insert(file)
+                    result.change.finished = true
                 }
             }
         }
         return result
-    }
-
-    /// When the oldest unfinished write will have had its grace period, or `nil` if no
-    /// relevant file is being written: a reload waits until then.
-    func writesSettle(after now: UInt64) -> UInt64? {
-        guard let oldest = writing.values.min() else { return nil }
-        let deadline = oldest + ConfigWatch.writeGrace
-        if deadline <= now {
-            writing = [:]   // a writer that never closes: go ahead, validation does its best
-            return nil
-        }
-        return deadline
     }
 
     /// Watches `directory`, or, while it is missing, its nearest existing parent for the

@@ -7,82 +7,58 @@ import SystemdKit
 
 /// Start, reload and stop: how a policy comes into force and goes.
 extension Daemon {
-    /// Loads and applies the policy; returns an exit code if the daemon cannot start.
-    func start() -> Int32? {
+    /// Loads and applies the policy, then sends READY=1; returns the enforcer, or the exit
+    /// status if the daemon cannot start.
+    func start(tree: SysctlTree, watch: SysctlWatch, reload: ReloadController) -> Result<Enforcer, ExitStatus> {
         let load = setup.loadPolicy()
         guard let policy = load.policy else {
             for diagnostic in load.diagnostics.errors {
                 log.rejected(diagnostic, event: .configRejected, consequence: "keepalived-tune cannot start; fix the config and start it again")
             }
             notifier.status("config invalid: \(load.diagnostics.errors.first?.description ?? "unknown error")")
-            return ExitCode.invalidConfig
+            return .failure(.invalid)
         }
         logWarnings(load.diagnostics)
-        let report = Applier.apply(policy.values, to: tree)
-        guard report.succeeded, let before = report.before else {
+        switch Enforcer.start(policy, tree: tree, watch: watch, log: log, at: MonotonicClock.now()) {
+        case .failure(let report):
+            var status = ExitStatus.systemFailure
             for failure in report.failures {
-                log.applyFailed(failure, profile: policy.profile.name, consequence: "keepalived-tune cannot start; no value was left changed")
+                if case .exit(let code) = log.failed(failure, profile: policy.profile.name, context: .start).consequence { status = code }
             }
             notifier.status("apply failed: \(report.failures.first?.description ?? "unknown error")")
-            return ExitCode.systemFailure
+            return .failure(status)
+        case .success(let enforcer):
+            reload.configFiles = load.configFiles
+            reportConflicts(policy)
+            lastStatus = StatusLine.make(policy: policy, drift: [], contested: [], rejection: nil)
+            notifier.ready(status: lastStatus)
+            log.record(.started, "keepalived-tune started: \(lastStatus)", fields: ["PROFILE": policy.profile.name.rawValue])
+            return .success(enforcer)
         }
-        self.policy = policy
-        configFiles = load.configFiles
-        original = before
-        log.applied(policy, changes: report.changes, reason: "start")
-        reportConflicts()
-        let status = statusLine(drift: [])
-        notifier.ready(status: status)
-        lastStatus = status
-        log.record(.started, "keepalived-tune started: \(status)", fields: ["PROFILE": policy.profile.name.rawValue])
-        return nil
     }
 
-    /// How long a read must stay undisturbed before it is applied, when config files were
-    /// written in place just before it (µs).
-    static let quietPeriod: UInt64 = 10_000
-    /// How recent an in-place write has to be for a read to wait for the quiet period (µs).
-    static let recentActivity: UInt64 = 50_000
+    /// Moves a pending reload on: reads when due (RELOADING=1 first), and puts what was
+    /// read whole in force, answering READY=1.
+    func stepReload(_ running: Running, at now: Instant) {
+        let reload = running.reload
+        let load = reload.step(at: now,
+                               announce: { notifier.reloading(monotonicMicroseconds: MonotonicClock.now().microseconds) },
+                               drain: { route(running.inotify.drain(), to: running, at: MonotonicClock.now()) })
+        guard let load else { return }
+        reload.rejection = apply(load, running)
+        running.enforcer.hint()
+        lastStatus = StatusLine.make(policy: running.enforcer.policy, drift: [], contested: [], rejection: reload.rejection)
+        notifier.ready(status: lastStatus)
+    }
 
-    /// Reads the config and profiles for a pending reload (SIGHUP or an edit).
+    /// Puts a freshly loaded policy in force, or keeps the last good one.
     ///
-    /// A half-written file must never be applied, and inotify reports a write only after
-    /// its bytes are visible, so what was read is checked against the events that follow:
-    /// if a relevant file was touched while (or, after a recent in-place write, within
-    /// ``quietPeriod`` after) it was read, the read is thrown away and done again once the
-    /// write is finished. A save that renames a finished file into place (what editors
-    /// and config managers do) cannot be read half-written, so it is applied at once.
-    func read(_ sources: EventSources, at now: UInt64) {
-        if !reloadAnnounced {
-            notifier.reloading()
-            reloadAnnounced = true
-        }
-        codePagesUsed = true   // the parser ran, even if what it read is thrown away
-        let load = setup.loadPolicy()
-        let readAt = MonotonicClock.microseconds()
-        if handle(sources, at: readAt) { return }   // touched while reading: stays pending
-        reloadPending = false
-        if readAt < lastInPlaceWrite + Daemon.recentActivity {
-            candidate = Candidate(load, quietUntil: readAt + Daemon.quietPeriod)
-        } else {
-            reload(with: load)
-        }
-    }
-
-    /// Applies a reload that was read whole, and answers READY=1.
-    func reload(with load: PolicyLoad) {
-        reloadAnnounced = false
-        checkRequested = true
-        codePagesUsed = true
-        apply(load)
-        readyAfterReload()
-    }
-
-    /// Puts a freshly loaded policy in force, or keeps the last good one and says why.
-    func apply(_ load: PolicyLoad) {
-        let still = "still enforcing profile \(policy.profile.name)"
+    /// - Returns: why the reload was refused, or `nil` if it is in force.
+    private func apply(_ load: PolicyLoad, _ running: Running) -> String? {
+        let enforcer = running.enforcer
+        let still = "still enforcing profile \(enforcer.policy.profile.name)"
         var errors = load.diagnostics.errors
-        if errors.isEmpty, configFiles.contains(setup.configPath) {
+        if errors.isEmpty, running.reload.configFiles.contains(setup.configPath) {
             if !load.configFiles.contains(setup.configPath) {
                 errors = [.error(.configRemoved, at: SourceLocation(file: setup.configPath, line: nil),
                     "the config file is gone (removed or renamed while keepalived-tune runs); keeping the last good profile until it is back. To run on the built-in defaults, restart keepalived-tune")]
@@ -93,49 +69,45 @@ extension Daemon {
         }
         guard errors.isEmpty, let next = load.policy else {
             for diagnostic in errors { log.rejected(diagnostic, event: .reloadRejected, consequence: "reload rejected; \(still)") }
-            rejection = errors.first?.description ?? "invalid config"
-            return
+            return errors.first?.description ?? "invalid config"
         }
         logWarnings(load.diagnostics)
-        let report = Applier.apply(next.values, to: tree)
+        let report = enforcer.adopt(next)
         guard report.succeeded else {
-            for failure in report.failures {
-                log.applyFailed(failure, profile: next.profile.name, consequence: "reload rejected; \(still)")
-            }
-            rejection = "cannot apply profile \(next.profile.name): \(report.failures.first?.description ?? "unknown error")"
-            return
+            for failure in report.failures { log.failed(failure, profile: enforcer.policy.profile.name, context: .reload) }
+            return "cannot apply profile \(next.profile.name): \(report.failures.first?.description ?? "unknown error")"
         }
-        policy = next
-        configFiles = load.configFiles
-        lastSeen = nil
-        contest = ContestTracker()
-        for key in Tunable.allCases { sysctlWatch?.resume(key) }   // no key is left alone any more
-        reportedDrift = [:]
-        rejection = nil
+        running.reload.configFiles = load.configFiles
         log.applied(next, changes: report.changes, reason: "reload")
-        reportConflicts()
-    }
-
-    func readyAfterReload() {
-        lastStatus = statusLine(drift: [])
-        notifier.ready(status: lastStatus)
+        reportConflicts(next)
+        return nil
     }
 
     /// Sends STOPPING=1, restores the original values if configured, and returns 0.
-    func shutDown() -> Int32 {
+    func shutDown(_ enforcer: Enforcer) -> Int32 {
+        let policy = enforcer.policy
         notifier.stopping(status: "stopping")
         log.record(.stopping, "keepalived-tune stopping (profile \(policy.profile.name))",
                    fields: ["PROFILE": policy.profile.name.rawValue])
-        guard policy.config.restoresOnStop else { return ExitCode.success }
-        let (restored, failures) = Applier.restore(Tunable.allCases, to: original, in: tree)
-        for failure in failures {
-            log.applyFailed(failure, profile: policy.profile.name, consequence: "could not restore the value found at start")
-        }
+        guard policy.config.restoresOnStop else { return ExitStatus.success.rawValue }
+        let original = enforcer.originals
+        let (restored, failures) = enforcer.restoreOriginals()
+        for failure in failures { log.failed(failure, profile: policy.profile.name, context: .restore) }
         let outcome = failures.isEmpty
             ? "put back the values found at start, \(original.compact) (\(restored.count) changed)"
             : "could not put back every value found at start (\(original.compact)): \(failures.count) failed, see the apply-failed entries; \(restored.count) restored"
         log.record(.restored, "restore-on-stop: \(outcome)",
                    fields: ["PROFILE": policy.profile.name.rawValue, "EXPECTED": original.compact])
-        return ExitCode.success
+        return ExitStatus.success.rawValue
+    }
+
+    func logWarnings(_ diagnostics: [Diagnostic]) {
+        for warning in diagnostics where warning.severity == .warning {
+            log.rejected(warning, event: .configWarning, consequence: "the file is still used")
+        }
+    }
+
+    func reportConflicts(_ policy: Policy) {
+        for conflict in conflicts.conflicts(with: policy.values) { log.conflict(conflict, policy: policy) }
     }
 }

@@ -63,6 +63,18 @@ public struct EventLog: Sendable {
                file: file, function: function, line: line)
     }
 
+    /// Logs a failed read or write with what happens next, as ``FailureSeverity`` judges
+    /// it; returns that verdict.
+    @discardableResult
+    func failed(_ failure: SysctlFailure, profile: ProfileName, context: FailureSeverity.Context,
+                checkEvery: Int = 5, file: String = #fileID, function: String = #function,
+                line: UInt = #line) -> FailureSeverity.Verdict {
+        let verdict = FailureSeverity.verdict(errno: failure.errno?.code, context: context,
+                                              profile: profile.rawValue, checkEvery: checkEvery)
+        applyFailed(failure, profile: profile, consequence: verdict.sentence, file: file, function: function, line: line)
+        return verdict
+    }
+
     func applyFailed(_ failure: SysctlFailure, profile: ProfileName, consequence: String,
                      file: String = #fileID, function: String = #function, line: UInt = #line) {
         var extra = ["PROFILE": profile.rawValue, "SYSCTL": failure.key.sysctlName, "PATH": failure.path,

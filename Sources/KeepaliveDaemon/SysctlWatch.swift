@@ -29,6 +29,9 @@ final class SysctlWatch {
     /// Whether an event on `watch` is a write to one of the three files.
     func isSysctl(_ watch: Int32) -> Bool { watches.values.contains(watch) }
 
+    /// Whether `key`'s file is watched now (not paused, and watchable).
+    func isWatching(_ key: Tunable) -> Bool { watches[key] != nil }
+
     /// Removes `key`'s watch until ``resume(_:)``.
     func pause(_ key: Tunable) {
         guard let watch = watches.removeValue(forKey: key) else { return }

@@ -2,8 +2,9 @@ import KeepaliveModel
 
 /// The outcome of applying a set of values: all of them in force, or none changed.
 ///
-/// It is a plain value, so the command line prints it and the daemon logs it.
-public struct ApplyReport: Sendable, Hashable {
+/// It is a plain value, so the command line prints it and the daemon logs it; a failed one
+/// serves as an error.
+public struct ApplyReport: Sendable, Hashable, Error {
     /// The values that were to be put in force.
     public let target: KeepaliveValues
     /// The values found before anything was written; `nil` if they could not be read.

@@ -22,6 +22,7 @@ public final class CodePages {
     /// listed them, and those of them found without pages of their own.
     private var candidates: [Range] = []
     private var clean: [Range] = []
+    private let syscalls: Syscalls
 
     /// A mapping's address range.
     struct Range: Equatable {
@@ -29,7 +30,7 @@ public final class CodePages {
         let end: UInt
     }
 
-    public init() {}
+    public init(syscalls: Syscalls = .live) { self.syscalls = syscalls }
 
     /// Releases the pages; returns how many mappings were advised.
     ///
@@ -39,17 +40,16 @@ public final class CodePages {
     /// private copies of code pages), when nothing is released at all.
     @discardableResult
     public func release() -> Int {
-        guard !CodePages.tracerAttached, let maps = CodePages.readProcFile("/proc/self/maps") else { return 0 }
+        guard !tracerAttached, let maps = CodePages.readProcFile("/proc/self/maps", syscalls: syscalls) else { return 0 }
         let listed = maps.split(separator: UInt8(ascii: "\n")).compactMap(CodePages.readOnlyFileRange)
         if listed != candidates {
-            guard let smaps = CodePages.readProcFile("/proc/self/smaps") else { return 0 }
+            guard let smaps = CodePages.readProcFile("/proc/self/smaps", syscalls: syscalls) else { return 0 }
             candidates = listed
             clean = CodePages.cleanReadOnlyFileRanges(smaps).filter(listed.contains)
         }
         // Collected first, advised last: code that runs between two calls would fault back in.
         var advised = 0
-        for range in clean where madvise(UnsafeMutableRawPointer(bitPattern: range.start),
-                                         Int(range.end - range.start), MADV_DONTNEED) == 0 {
+        for range in clean where syscalls.adviseDontNeed(range.start, Int(range.end - range.start)) {
             advised += 1
         }
         // The heap that start-up or a reload used and freed goes back too.
@@ -58,8 +58,8 @@ public final class CodePages {
     }
 
     /// Whether a debugger (or strace) is attached: `TracerPid:` in /proc/self/status is not 0.
-    static var tracerAttached: Bool {
-        guard let status = readProcFile("/proc/self/status") else { return true }
+    var tracerAttached: Bool {
+        guard let status = CodePages.readProcFile("/proc/self/status", syscalls: syscalls) else { return true }
         for line in status.split(separator: UInt8(ascii: "\n")) where line.starts(with: "TracerPid:".utf8) {
             return line.dropFirst(10).contains { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }
         }
@@ -123,16 +123,13 @@ public final class CodePages {
     }
 
     /// A whole /proc file (their sizes are not known in advance), or `nil`.
-    static func readProcFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+    static func readProcFile(_ path: String, syscalls: Syscalls = .live) -> [UInt8]? {
+        guard case .success(let fd) = syscalls.open(path, O_RDONLY) else { return nil }
+        defer { syscalls.close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { return nil }
+            guard case .success(let count) = chunk.withUnsafeMutableBytes({ syscalls.read(fd, $0) }) else { return nil }
             if count == 0 { return bytes }
             bytes += chunk[..<count]
         }

@@ -30,6 +30,9 @@ public struct Setup: Sendable {
         self.reader = reader
     }
 
+    /// The system-call seam every file and event source of this setup goes through.
+    public var syscalls: Syscalls { reader.syscalls }
+
     /// The drop-in directory beside the config: `keepalived-tune.conf.d`.
     public var dropInDirectory: String { "\(configPath).d" }
 

@@ -51,9 +51,13 @@ public struct JournalLogHandler: LogHandler {
     }
 }
 
-/// A swift-log backend for terminals: `keepalived-tune: warning: message`, one line each.
+/// A swift-log backend for terminals and supervisors without a journal:
+/// `keepalived-tune: warning: message [EVENT=drift SYSCTL=… EXPECTED=1800 ACTUAL=99]`, one
+/// line each.
 ///
-/// Metadata stays out of the line: messages are written to stand on their own.
+/// The fields that the journal would carry as its own follow the message, as swift-log's
+/// `StreamLogHandler` prints metadata: `EVENT` first, then the rest by name (`MESSAGE_ID`,
+/// which only the catalog needs, is left out).
 public struct ConsoleLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
@@ -72,9 +76,11 @@ public struct ConsoleLogHandler: LogHandler {
                                        metadata: metadata.merging(event.metadata ?? [:]) { _, new in new }))
     }
 
-    /// `keepalived-tune: warning: message`.
+    /// `keepalived-tune: warning: message [EVENT=drift KEY=value …]`.
     static func format(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
         let name = level == .critical ? "critical" : level.rawValue
-        return "keepalived-tune: \(name): \(message)"
+        let keys = metadata.keys.filter { $0 != "MESSAGE_ID" }.sorted { ($0 == "EVENT" ? "" : $0) < ($1 == "EVENT" ? "" : $1) }
+        let fields = keys.map { "\($0)=\(metadata[$0]!)" }.joined(separator: " ")
+        return "keepalived-tune: \(name): \(message)" + (fields.isEmpty ? "" : " [\(fields)]")
     }
 }

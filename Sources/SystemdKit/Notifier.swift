@@ -39,10 +39,11 @@ public struct Notifier: Sendable {
     @discardableResult
     public func status(_ text: String) -> Int32 { send([("STATUS", text)]) }
 
-    /// `RELOADING=1` with `MONOTONIC_USEC=` (CLOCK_MONOTONIC in µs), as systemd expects.
+    /// `RELOADING=1` with `MONOTONIC_USEC=` (CLOCK_MONOTONIC in µs, read by the caller), as
+    /// systemd expects.
     @discardableResult
-    public func reloading() -> Int32 {
-        send([("RELOADING", "1"), ("MONOTONIC_USEC", String(MonotonicClock.microseconds()))])
+    public func reloading(monotonicMicroseconds: UInt64) -> Int32 {
+        send([("RELOADING", "1"), ("MONOTONIC_USEC", String(monotonicMicroseconds))])
     }
 
     /// `STOPPING=1` with a `STATUS=` line.
@@ -58,15 +59,5 @@ public struct Notifier: Sendable {
     public func watchdogInterval() -> UInt64? {
         var usec: UInt64 = 0
         return sd_watchdog_enabled(0, &usec) > 0 && usec > 0 ? usec : nil
-    }
-}
-
-/// CLOCK_MONOTONIC readings.
-public enum MonotonicClock {
-    /// Microseconds since an arbitrary point, never going backwards.
-    public static func microseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
     }
 }

@@ -37,7 +37,9 @@ struct ApplyCommand: Command {
             } else {
                 Output.error("keepalived-tune: apply failed; restored \(report.restored.map(\.sysctlName).joined(separator: ", ")) to their previous values")
             }
-            throw ExitCode.systemFailure
+            let verdict = FailureSeverity.verdict(errno: report.failures.first?.errno?.code, context: .command)
+            if case .exit(let status) = verdict.consequence { throw status }
+            throw ExitStatus.systemFailure
         }
         for change in report.changes {
             print("\(change.key.sysctlName): \(change.actual) -> \(change.expected)")

@@ -31,7 +31,7 @@ struct CheckCommand: Command {
         diagnostics = diagnostics.uniqued()
         guard let policy = load.policy, !diagnostics.hasErrors else {
             Output.rejected(diagnostics, consequence: "fix them before starting or reloading keepalived-tune")
-            throw ExitCode.invalid
+            throw ExitStatus.invalid
         }
         Output.diagnostics(diagnostics)
         print("config:   \(Output.configFiles(load.configFiles, main: setup.configPath))")

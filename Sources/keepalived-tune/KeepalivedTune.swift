@@ -1,3 +1,4 @@
+import KeepaliveModel
 import KeepaliveOS
 #if canImport(Glibc)
 import Glibc
@@ -43,7 +44,7 @@ enum KeepalivedTune {
             invocation = try Invocation.parse(arguments, commands: commands.map { $0.spec })
         } catch {
             Output.error(HelpText.error(error))
-            return ExitCode.usage.rawValue
+            return ExitStatus.usage.rawValue
         }
         switch invocation {
         case .help(let spec):
@@ -53,15 +54,15 @@ enum KeepalivedTune {
             print(version)
             return 0
         case .command(let spec, let parsed):
-            guard let command = commands.first(where: { $0.spec.name == spec.name }) else { return ExitCode.usage.rawValue }
+            guard let command = commands.first(where: { $0.spec.name == spec.name }) else { return ExitStatus.usage.rawValue }
             do {
                 try command.init(parsed).run()
                 return 0
-            } catch let exit as ExitCode {
+            } catch let exit as ExitStatus {
                 return exit.rawValue
             } catch {
                 Output.error("keepalived-tune: \(error)")
-                return ExitCode.systemFailure.rawValue
+                return ExitStatus.systemFailure.rawValue
             }
         }
     }
@@ -71,18 +72,6 @@ enum KeepalivedTune {
 protocol Command: Sendable {
     static var spec: CommandSpec { get }
     init(_ arguments: ParsedArguments)
-    /// Does the work; throws ``ExitCode`` (after printing why) to end with another status.
+    /// Does the work; throws an ``ExitStatus`` (after printing why) to end with another status.
     func run() throws
-}
-
-/// Ends a command with an exit status, after it has printed why.
-struct ExitCode: Error {
-    let rawValue: Int32
-    init(_ rawValue: Int32) { self.rawValue = rawValue }
-
-    static let drift = ExitCode(1)
-    static let invalid = ExitCode(2)
-    static let systemFailure = ExitCode(3)
-    /// A command line that does not fit (sysexits' EX_USAGE).
-    static let usage = ExitCode(64)
 }

@@ -10,7 +10,7 @@ extension Setup {
         let load = loadPolicy()
         guard let policy = load.policy else {
             Output.rejected(load.diagnostics, consequence: consequence)
-            throw ExitCode.invalid
+            throw ExitStatus.invalid
         }
         Output.diagnostics(load.diagnostics)
         return policy
@@ -22,7 +22,7 @@ extension Setup {
     func profileOrExit(named name: String, consequence: String) throws -> ResolvedProfile {
         guard let profileName = ProfileName(name) else {
             Output.error("keepalived-tune: \(ProfileName.problem(with: name) ?? "invalid profile name"); \(consequence)")
-            throw ExitCode.invalid
+            throw ExitStatus.invalid
         }
         let (resolved, diagnostics) = searchPath.resolve(profileName)
         guard let profile = resolved else {
@@ -32,7 +32,7 @@ extension Setup {
                 let known = searchPath.names().map(\.rawValue)
                 Output.error("keepalived-tune: no profile named '\(profileName)'\(Suggestion.phrase(for: name, among: known)) (known: \(known.joined(separator: ", "))); \(consequence)")
             }
-            throw ExitCode.invalid
+            throw ExitStatus.invalid
         }
         Output.diagnostics(diagnostics)
         return profile
@@ -44,7 +44,7 @@ extension Setup {
             return try tree.readAll()
         } catch {
             Output.error("keepalived-tune: \(error)")
-            throw ExitCode.systemFailure
+            throw ExitStatus.systemFailure
         }
     }
 }

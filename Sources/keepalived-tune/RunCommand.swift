@@ -1,4 +1,5 @@
 import KeepaliveDaemon
+import KeepaliveModel
 import KeepaliveOS
 import Logging
 import SystemdKit
@@ -47,7 +48,7 @@ struct RunCommand: Command {
         // unit) has no use for it, so it is refused there rather than trusted.
         if options.sysctlRoot != SysctlTree.defaultRoot && geteuid() == 0 && getenv("INVOCATION_ID") != nil {
             Output.error("keepalived-tune: --sysctl-root \(options.sysctlRoot) is refused in a root service under systemd: it is for tests and containers. Remove it from the unit's ExecStart=")
-            throw ExitCode.invalid
+            throw ExitStatus.invalid
         }
         let useJournal = switch logTarget {
         case .journal: true
@@ -59,6 +60,6 @@ struct RunCommand: Command {
                        : ConsoleLogHandler { Output.error($0) }
         }
         let code = Daemon(setup: options.setup, logger: logger).run()
-        if code != 0 { throw ExitCode(code) }
+        if code != 0 { throw ExitStatus(rawValue: code) ?? .systemFailure }
     }
 }

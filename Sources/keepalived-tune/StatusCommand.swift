@@ -18,7 +18,7 @@ struct StatusCommand: Command {
         let load = setup.loadPolicy()
         guard let policy = load.policy else {
             Output.rejected(load.diagnostics, consequence: "no status without a valid config")
-            throw ExitCode.invalid
+            throw ExitStatus.invalid
         }
         Output.diagnostics(load.diagnostics)
         let actual = try setup.kernelValuesOrExit(setup.sysctlTree())

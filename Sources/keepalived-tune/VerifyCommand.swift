@@ -26,7 +26,7 @@ struct VerifyCommand: Command {
                 print("\(difference.key.sysctlName): expected \(difference.expected), actual \(difference.actual)")
             }
             print("drift: \(drift.count) of 3 values differ from profile \(policy.profile.name)")
-            throw ExitCode.drift
+            throw ExitStatus.drift
         }
         print("in force: profile \(policy.profile.name) (\(policy.values.compact))")
     }

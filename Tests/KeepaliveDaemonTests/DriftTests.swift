@@ -44,6 +44,19 @@ struct DriftTests {
         #expect(try daemon.values() == "1800/30/3")
     }
 
+    /// Without a journal (containers, supervisors), the fields still reach the reader.
+    @Test func aDriftUnderConsoleLoggingPrintsTheEventsFields() throws {
+        let daemon = try DaemonUnderTest(config: inotifyOnlyConfig, sink: .console)
+        try daemon.start()
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try daemon.write("tcp_keepalive_time", 99)
+        let line = try #require(daemon.console.wait { $0["LINE"]?.contains("[EVENT=drift") == true }?.message["LINE"],
+                                "\(daemon.console.all)")
+        #expect(line.hasPrefix("keepalived-tune: warning: drift: net.ipv4.tcp_keepalive_time is 99"))
+        #expect(line.hasSuffix("[EVENT=drift ACTUAL=99 EXPECTED=1800 PROFILE=server SYSCTL=net.ipv4.tcp_keepalive_time]"))
+        #expect(daemon.console.wait { $0["LINE"]?.contains("[EVENT=corrected") == true } != nil)
+    }
+
     @Test func everyFieldNameIsValidForJournald() throws {
         let daemon = try startedDaemon()
         try daemon.write("tcp_keepalive_probes", 9)

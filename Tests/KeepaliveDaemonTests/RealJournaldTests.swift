@@ -23,7 +23,7 @@ struct RealJournaldTests {
                                "SYSLOG_IDENTIFIER": "keepalived-tune", "_TRANSPORT": "journal"] {
             #expect(drift.message[field] == value, "\(field)")
         }
-        #expect(drift.message["CODE_FILE"] == "KeepaliveDaemon/DaemonDrift.swift")
+        #expect(drift.message["CODE_FILE"] == "KeepaliveDaemon/Enforcer.swift")
         #expect(drift.message["CODE_FUNC"]?.hasPrefix("check") == true)
         let corrected = try #require(journal.entries.wait(from: drift.index) { $0["EVENT"] == "corrected" })
         #expect(corrected.message["MESSAGE_ID"] == "7e7d35e2dfd14fb8aea57362a76a01a9")

@@ -24,8 +24,9 @@ public final class DaemonUnderTest: @unchecked Sendable {
 
     static let journaldBinary = "/lib/systemd/systemd-journald"
 
-    /// Where the daemon's journal entries go.
-    public enum JournalSink: Sendable { case receiver, journald }
+    /// Where the daemon's journal entries go: a receiver socket, a real journald, or its
+    /// stderr (`--log-target console`), read line by line into ``console``.
+    public enum JournalSink: Sendable { case receiver, journald, console }
 
     public let directory: TemporaryDirectory
     public let namespace: PrivateNetworkNamespace
@@ -33,6 +34,8 @@ public final class DaemonUnderTest: @unchecked Sendable {
     public let notify: DatagramReceiver
     /// The journal socket: one `[FIELD: VALUE]` per entry.
     public let journal: DatagramReceiver
+    /// The daemon's stderr lines as `["LINE": text]` (``JournalSink/console`` only).
+    public let console = MessageLog()
     /// The config file, in ``configDirectory`` (the temp dir itself unless given).
     public var configPath: String { directory.url(configRelativePath) }
     /// The directory holding the config.
@@ -85,6 +88,10 @@ public final class DaemonUnderTest: @unchecked Sendable {
     /// The shell that prepares the daemon's mount namespace, then execs it.
     private var launchScript: String {
         switch sink {
+        case .console:
+            return """
+                mount -t tmpfs tmpfs /run && exec "$KT_BINARY" run --log-target console "$@"
+                """
         case .receiver:
             return """
                 mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal \
@@ -125,6 +132,12 @@ public final class DaemonUnderTest: @unchecked Sendable {
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        if sink == .console {
+            let pipe = Pipe()
+            process.standardError = pipe
+            let console = self.console
+            readLines(from: pipe.fileHandleForReading) { console.append(["LINE": String(decoding: $0, as: UTF8.self)]) }
+        }
         let exited = self.exited
         process.terminationHandler = { _ in exited.signal() }
         try namespace.run { try process.run() }

@@ -60,20 +60,11 @@ public final class JournalFollower: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let entries = self.entries
-        let handle = pipe.fileHandleForReading
-        Thread {
-            var pending = Data()
-            while case let chunk = handle.availableData, !chunk.isEmpty {
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    let line = pending[pending.startIndex..<newline]
-                    pending = Data(pending[(newline + 1)...])
-                    if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] {
-                        entries.append(object.compactMapValues { $0 as? String })
-                    }
-                }
+        readLines(from: pipe.fileHandleForReading) { line in
+            if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] {
+                entries.append(object.compactMapValues { $0 as? String })
             }
-        }.start()
+        }
     }
 
     deinit {
@@ -81,4 +72,19 @@ public final class JournalFollower: @unchecked Sendable {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
+}
+
+/// Reads `handle` to its end on a thread of its own, handing each line (without its newline)
+/// to `each`.
+public func readLines(from handle: FileHandle, _ each: @escaping @Sendable (Data) -> Void) {
+    Thread {
+        var pending = Data()
+        while case let chunk = handle.availableData, !chunk.isEmpty {
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: 0x0A) {
+                each(Data(pending[pending.startIndex..<newline]))
+                pending = Data(pending[(newline + 1)...])
+            }
+        }
+    }.start()
 }

@@ -1,10 +1,8 @@
-import KeepaliveModel
-
 /// Decides when to stop fighting over a value that something keeps changing back.
 ///
-/// Pure bookkeeping over a monotonic clock (seconds): more than ``limit`` corrections of
-/// one key within ``window`` make the key contested, and it is left alone for ``backoff``
-/// before corrections resume.
+/// Pure bookkeeping over the monotonic clock: more than ``limit`` corrections of one key
+/// within ``window`` make the key contested, and it is left alone for ``backoff`` before
+/// corrections resume.
 public struct ContestTracker: Sendable {
     /// What to do about a drifted key now.
     public enum Decision: Sendable, Equatable {
@@ -18,27 +16,27 @@ public struct ContestTracker: Sendable {
 
     /// Corrections allowed per key within ``window``.
     public let limit: Int
-    /// The counting window, in seconds.
-    public let window: Double
-    /// How long to leave a contested key alone, in seconds.
-    public let backoff: Double
+    /// The counting window.
+    public let window: Interval
+    /// How long to leave a contested key alone.
+    public let backoff: Interval
 
-    private var corrections: [Tunable: [Double]] = [:]
-    private var holdUntil: [Tunable: Double] = [:] {
+    private var corrections: [Tunable: [Instant]] = [:]
+    private var holdUntil: [Tunable: Instant] = [:] {
         didSet { nextResume = holdUntil.values.min() }
     }
     /// When the earliest back-off ends, or `nil` if no key is being left alone. Stored,
-    /// because every drift check asks.
-    public private(set) var nextResume: Double?
+    /// because every drift check and every turn of the loop asks.
+    public private(set) var nextResume: Instant?
 
-    public init(limit: Int = 5, window: Double = 60, backoff: Double = 300) {
+    public init(limit: Int = 5, window: Interval = .seconds(60), backoff: Interval = .seconds(300)) {
         self.limit = limit
         self.window = window
         self.backoff = backoff
     }
 
     /// Records that `key` has drifted at `now` and says whether to correct it.
-    public mutating func drifted(_ key: Tunable, at now: Double) -> Decision {
+    public mutating func drifted(_ key: Tunable, at now: Instant) -> Decision {
         if let until = holdUntil[key] {
             if now < until { return .holdOff }
             holdUntil[key] = nil
@@ -56,14 +54,14 @@ public struct ContestTracker: Sendable {
 
     /// Ends the back-offs that are over at `now`; returns their keys (whose corrections
     /// may resume).
-    public mutating func endBackOffs(at now: Double) -> [Tunable] {
+    public mutating func endBackOffs(at now: Instant) -> [Tunable] {
         let over = holdUntil.filter { now >= $0.value }.keys.sorted()
         for key in over { holdUntil[key] = nil }
         return over
     }
 
     /// The keys being left alone at `now`.
-    public func heldOff(at now: Double) -> [Tunable] {
+    public func heldOff(at now: Instant) -> [Tunable] {
         holdUntil.filter { now < $0.value }.keys.sorted()
     }
 }

@@ -1,58 +1,27 @@
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
 
-/// An errno value with its C name and text, e.g. `EACCES (Permission denied)`.
-public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
-    public let code: Int32
-
-    public init(_ code: Int32) { self.code = code }
-
-    /// The errno of the last failed call on this thread.
-    public static var current: Errno { Errno(errno) }
-
-    /// The symbolic name for common codes, e.g. `EACCES`.
-    public var name: String {
-        switch code {
-        case EPERM: "EPERM"
-        case ENOENT: "ENOENT"
-        case EIO: "EIO"
-        case EACCES: "EACCES"
-        case EBUSY: "EBUSY"
-        case EEXIST: "EEXIST"
-        case ENOTDIR: "ENOTDIR"
-        case EISDIR: "EISDIR"
-        case EINVAL: "EINVAL"
-        case EMFILE: "EMFILE"
-        case ENOSPC: "ENOSPC"
-        case EROFS: "EROFS"
-        case ELOOP: "ELOOP"
-        case ENAMETOOLONG: "ENAMETOOLONG"
-        case EAGAIN: "EAGAIN"
-        case EINTR: "EINTR"
-        default: "errno \(code)"
-        }
-    }
-
-    /// The C library's text, e.g. `Permission denied`.
-    public var text: String { String(cString: strerror(code)) }
-
-    public var description: String { "\(text) (\(name))" }
-}
-
-/// The one seam through which the OS layer makes system calls on files.
+/// The one seam through which the OS layer and the daemon's loop make system calls: file
+/// access, the event sources the loop waits on (poll, inotify, signalfd) and the memory
+/// advice that hands code pages back.
 ///
-/// ``live`` calls the C library. Tests build a variant that fails chosen calls with a
-/// chosen errno, so fault handling is exercised without a broken kernel.
+/// ``live`` calls the C library. Tests replace single calls to inject faults (a chosen
+/// errno, a short write), or wrap the whole seam with ``recording(into:)`` to see exactly
+/// which calls ran: that is how the idle drift check's budget (three `pread`s) is held.
+/// (libsystemd's two sends, sd_notify and the journal, sit behind SystemdKit's types.)
 public struct Syscalls: Sendable {
-    /// `open(2)`: returns the descriptor.
+    /// `open(2)` with O_CLOEXEC: returns the descriptor.
     public var open: @Sendable (_ path: String, _ flags: Int32) -> Result<Int32, Errno>
     /// `pread(2)`: reads into the buffer at the offset, returns the byte count.
     public var pread: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int) -> Result<Int, Errno>
     /// `pwrite(2)`: writes the bytes at the offset, returns the byte count.
     public var pwrite: @Sendable (_ fd: Int32, _ bytes: UnsafeRawBufferPointer, _ offset: Int) -> Result<Int, Errno>
+    /// `read(2)`: the next bytes of a stream (inotify events, /proc files).
+    public var read: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno>
     /// `ftruncate(2)`: cuts a file to a length.
     public var ftruncate: @Sendable (_ fd: Int32, _ length: Int) -> Result<Void, Errno>
     /// `fstat(2)`: whether the descriptor is a regular file, a directory, and its size.
@@ -65,26 +34,20 @@ public struct Syscalls: Sendable {
     public var pathStatus: @Sendable (_ path: String, _ follow: Bool) -> Result<FileStatus, Errno>
     /// `realpath(3)`: the canonical absolute path, every symlink resolved.
     public var realPath: @Sendable (_ path: String) -> Result<String, Errno>
-
-    public init(open: @escaping @Sendable (String, Int32) -> Result<Int32, Errno>,
-                pread: @escaping @Sendable (Int32, UnsafeMutableRawBufferPointer, Int) -> Result<Int, Errno>,
-                pwrite: @escaping @Sendable (Int32, UnsafeRawBufferPointer, Int) -> Result<Int, Errno>,
-                ftruncate: @escaping @Sendable (Int32, Int) -> Result<Void, Errno>,
-                fstat: @escaping @Sendable (Int32) -> Result<FileStatus, Errno>,
-                close: @escaping @Sendable (Int32) -> Void,
-                readDirectory: @escaping @Sendable (String) -> Result<[String], Errno>,
-                pathStatus: @escaping @Sendable (String, Bool) -> Result<FileStatus, Errno>,
-                realPath: @escaping @Sendable (String) -> Result<String, Errno>) {
-        self.open = open
-        self.readDirectory = readDirectory
-        self.pathStatus = pathStatus
-        self.realPath = realPath
-        self.pread = pread
-        self.pwrite = pwrite
-        self.ftruncate = ftruncate
-        self.fstat = fstat
-        self.close = close
-    }
+    /// `poll(2)` on `count` entries: how many are ready; 0 on a timeout or EINTR.
+    public var poll: @Sendable (_ entries: UnsafeMutablePointer<pollfd>, _ count: Int, _ timeoutMilliseconds: Int32) -> Int
+    /// `inotify_init1(2)`, non-blocking and close-on-exec.
+    public var inotifyInit: @Sendable () -> Result<Int32, Errno>
+    /// `inotify_add_watch(2)`: the watch descriptor.
+    public var inotifyAddWatch: @Sendable (_ fd: Int32, _ path: String, _ mask: UInt32) -> Result<Int32, Errno>
+    /// `inotify_rm_watch(2)`; a watch the kernel already dropped is not an error here.
+    public var inotifyRemoveWatch: @Sendable (_ fd: Int32, _ watch: Int32) -> Void
+    /// `signalfd(2)` for SIGHUP, SIGTERM and SIGINT (blocked in the calling thread first).
+    public var signalFD: @Sendable () -> Result<Int32, Errno>
+    /// One pending signal from a signalfd: its number, 0 if none, -1 on error.
+    public var readSignal: @Sendable (_ fd: Int32) -> Int32
+    /// `madvise(2)` with MADV_DONTNEED on `length` bytes at `address`: whether it succeeded.
+    public var adviseDontNeed: @Sendable (_ address: UInt, _ length: Int) -> Bool
 
     /// The real C library calls, retried on EINTR.
     public static let live = Syscalls(
@@ -95,6 +58,7 @@ public struct Syscalls: Sendable {
         pwrite: { fd, bytes, offset in
             retrying { Int(Glibc.pwrite(fd, bytes.baseAddress, bytes.count, off_t(offset))) }
         },
+        read: { fd, buffer in retrying { Int(Glibc.read(fd, buffer.baseAddress, buffer.count)) } },
         ftruncate: { fd, length in
             retrying { Glibc.ftruncate(fd, off_t(length)) }.map { _ in () }
         },
@@ -125,6 +89,27 @@ public struct Syscalls: Sendable {
             guard let resolved = Glibc.realpath(path, nil) else { return .failure(.current) }
             defer { free(resolved) }
             return .success(String(cString: resolved))
+        },
+        poll: { entries, count, timeout in
+            let ready = Glibc.poll(entries, nfds_t(count), timeout)
+            return ready < 0 ? 0 : Int(ready)
+        },
+        inotifyInit: {
+            let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+            return fd >= 0 ? .success(fd) : .failure(.current)
+        },
+        inotifyAddWatch: { fd, path, mask in
+            let watch = inotify_add_watch(fd, path, mask)
+            return watch >= 0 ? .success(watch) : .failure(.current)
+        },
+        inotifyRemoveWatch: { fd, watch in _ = inotify_rm_watch(fd, watch) },
+        signalFD: {
+            let fd = kt_signalfd_for_daemon_signals()
+            return fd >= 0 ? .success(fd) : .failure(.current)
+        },
+        readSignal: { fd in kt_signalfd_read(fd) },
+        adviseDontNeed: { address, length in
+            madvise(UnsafeMutableRawPointer(bitPattern: address), length, MADV_DONTNEED) == 0
         })
 
     /// Runs a call until it does not fail with EINTR.
@@ -134,29 +119,5 @@ public struct Syscalls: Sendable {
             if result >= 0 { return .success(result) }
             if errno != EINTR { return .failure(.current) }
         }
-    }
-}
-
-/// What `fstat` says about a file, as far as keepalived-tune cares.
-public struct FileStatus: Sendable, Hashable {
-    public enum Kind: Sendable, Hashable { case regular, directory, symlink, other }
-    public let kind: Kind
-    public let size: Int
-    public let mode: UInt32
-    public let owner: UInt32
-
-    public init(kind: Kind, size: Int, mode: UInt32, owner: UInt32) {
-        self.kind = kind
-        self.size = size
-        self.mode = mode
-        self.owner = owner
-    }
-
-    init(_ info: stat) {
-        let type = info.st_mode & S_IFMT
-        kind = type == S_IFREG ? .regular : type == S_IFDIR ? .directory : type == S_IFLNK ? .symlink : .other
-        size = Int(info.st_size)
-        mode = UInt32(info.st_mode)
-        owner = UInt32(info.st_uid)
     }
 }

@@ -8,15 +8,15 @@ import Glibc
 public final class SignalSource {
     /// The descriptor to poll for readability.
     public let fd: Int32
+    private let syscalls: Syscalls
 
     /// Blocks the three signals and opens the descriptor.
-    public init() throws(Errno) {
-        let fd = kt_signalfd_for_daemon_signals()
-        guard fd >= 0 else { throw Errno.current }
-        self.fd = fd
+    public init(syscalls: Syscalls = .live) throws(Errno) {
+        self.fd = try syscalls.signalFD().get()
+        self.syscalls = syscalls
     }
 
-    deinit { close(fd) }
+    deinit { syscalls.close(fd) }
 
     /// Blocks the daemon's signals in this thread before anything else runs, so a SIGHUP
     /// sent during start-up is kept pending instead of killing the process.
@@ -28,7 +28,7 @@ public final class SignalSource {
     /// of SIGHUPs reads as one).
     public func drain() -> [Int32] {
         var signals: [Int32] = []
-        while case let signal = kt_signalfd_read(fd), signal > 0 { signals.append(signal) }
+        while case let signal = syscalls.readSignal(fd), signal > 0 { signals.append(signal) }
         return signals
     }
 }

@@ -9,9 +9,11 @@ import Glibc
 /// no copy-on-write check. Not copyable, so that one owner frees the entries.
 public struct Poller: ~Copyable {
     private let entries: UnsafeMutableBufferPointer<pollfd>
+    private let syscalls: Syscalls
 
     /// A poller for readability of `fds`.
-    public init(watching fds: [Int32]) {
+    public init(watching fds: [Int32], syscalls: Syscalls = .live) {
+        self.syscalls = syscalls
         entries = .allocate(capacity: fds.count)
         for (index, fd) in fds.enumerated() {
             entries.initializeElement(at: index, to: pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
@@ -25,12 +27,12 @@ public struct Poller: ~Copyable {
     /// - Returns: how many descriptors are ready; 0 on a timeout or an interrupted wait.
     @discardableResult
     public func wait(timeoutMilliseconds: Int32) -> Int {
-        let ready = poll(entries.baseAddress, nfds_t(entries.count), timeoutMilliseconds)
+        let ready = syscalls.poll(entries.baseAddress!, entries.count, timeoutMilliseconds)
         if ready <= 0 {
             for index in entries.indices { entries[index].revents = 0 }
             return 0
         }
-        return Int(ready)
+        return ready
     }
 
     /// Whether the last ``wait(timeoutMilliseconds:)`` found `fd` ready (readable, or

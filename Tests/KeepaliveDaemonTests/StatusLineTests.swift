@@ -2,25 +2,6 @@ import KeepaliveDaemon
 import KeepaliveModel
 import Testing
 
-@Suite("Contest back-off (pure)")
-struct ContestTrackerTests {
-    @Test func sixthResetWithinTheWindowIsContestedThenHeldOffThenResumed() {
-        var tracker = ContestTracker(limit: 5, window: 60, backoff: 300)
-        for second in 0..<5 { #expect(tracker.drifted(.time, at: Double(second)) == .correct) }
-        #expect(tracker.drifted(.time, at: 10) == .contested(resets: 6))
-        #expect(tracker.heldOff(at: 11) == [.time])
-        #expect(tracker.drifted(.time, at: 200) == .holdOff)
-        #expect(tracker.drifted(.intvl, at: 200) == .correct, "other keys are unaffected")
-        #expect(tracker.drifted(.time, at: 310) == .correct, "resumes after the back-off")
-        #expect(tracker.heldOff(at: 311).isEmpty)
-    }
-
-    @Test func correctionsSpreadBeyondTheWindowAreNotAContest() {
-        var tracker = ContestTracker(limit: 5, window: 60, backoff: 300)
-        for minute in 0..<20 { #expect(tracker.drifted(.probes, at: Double(minute) * 15) == .correct) }
-    }
-}
-
 @Suite("Status line (pure)")
 struct StatusLineTests {
     static let policy: Policy = {

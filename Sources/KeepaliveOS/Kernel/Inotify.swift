@@ -9,6 +9,7 @@ import Glibc
 public final class Inotify {
     /// The descriptor to poll for readability.
     public let fd: Int32
+    private let syscalls: Syscalls
     /// One read buffer for the life of the instance: draining is on the daemon's hot path.
     private var buffer = [UInt8](repeating: 0, count: 4096)
 
@@ -23,32 +24,30 @@ public final class Inotify {
     }
 
     /// Creates a non-blocking, close-on-exec instance.
-    public init() throws(Errno) {
-        let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        guard fd >= 0 else { throw Errno.current }
-        self.fd = fd
+    public init(syscalls: Syscalls = .live) throws(Errno) {
+        self.fd = try syscalls.inotifyInit().get()
+        self.syscalls = syscalls
     }
 
-    deinit { close(fd) }
+    deinit { syscalls.close(fd) }
 
     /// Adds (or updates) a watch on `path` for the `IN_*` events in `mask`; returns its id.
     public func add(_ path: String, mask: UInt32) throws(Errno) -> Int32 {
-        let watch = inotify_add_watch(fd, path, mask)
-        guard watch >= 0 else { throw Errno.current }
-        return watch
+        try syscalls.inotifyAddWatch(fd, path, mask).get()
     }
 
     /// Removes a watch; a watch the kernel already dropped is ignored.
     public func remove(_ watch: Int32) {
-        _ = inotify_rm_watch(fd, watch)
+        syscalls.inotifyRemoveWatch(fd, watch)
     }
 
     /// Reads every event queued now; empty when there are none.
     public func drain() -> [Event] {
         var events: [Event] = []
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard count > 0 else { return events }
+            guard case .success(let count) = buffer.withUnsafeMutableBytes({ syscalls.read(fd, $0) }), count > 0 else {
+                return events
+            }
             buffer.withUnsafeBytes { raw in
                 var offset = 0
                 let header = MemoryLayout<inotify_event>.size

@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What `fstat` says about a file, as far as keepalived-tune cares.
+public struct FileStatus: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable { case regular, directory, symlink, other }
+    public let kind: Kind
+    public let size: Int
+    public let mode: UInt32
+    public let owner: UInt32
+
+    public init(kind: Kind, size: Int, mode: UInt32, owner: UInt32) {
+        self.kind = kind
+        self.size = size
+        self.mode = mode
+        self.owner = owner
+    }
+
+    init(_ info: stat) {
+        let type = info.st_mode & S_IFMT
+        kind = type == S_IFREG ? .regular : type == S_IFDIR ? .directory : type == S_IFLNK ? .symlink : .other
+        size = Int(info.st_size)
+        mode = UInt32(info.st_mode)
+        owner = UInt32(info.st_uid)
+    }
+}
