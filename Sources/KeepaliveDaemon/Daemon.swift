@@ -71,8 +71,14 @@ public final class Daemon {
         case .success(let started): enforcer = started
         case .failure(let status): return status.rawValue
         }
-        let watchdog = Watchdog(interval: notifier.watchdogInterval(), at: MonotonicClock.now())
-        if watchdog != nil { notifier.watchdog() }
+        let interval = notifier.watchdogInterval()
+        let watchdog = Watchdog(interval: interval, at: MonotonicClock.now())
+        if let watchdog {
+            if watchdog.clamped {
+                log.record(.watchdogClamped, "WATCHDOG_USEC=\(interval ?? 0) asks for a ping every \((interval ?? 0) / 2) µs; pinging every \(watchdog.period.microseconds / 1000) ms instead (set WatchdogSec= to a sane value, such as 30s)")
+            }
+            notifier.watchdog()
+        }
         return loop(Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload, watchdog: watchdog))
     }
 

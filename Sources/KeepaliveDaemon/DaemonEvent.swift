@@ -31,6 +31,8 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     case checkFailed = "check-failed"
     /// The values found at start were put back on stop (`restore-on-stop = yes`).
     case restored
+    /// `WATCHDOG_USEC` asked for pings more often than the daemon honours.
+    case watchdogClamped = "watchdog-clamped"
 
     /// The journal `MESSAGE_ID`, fixed per event kind.
     public var messageID: String {
@@ -49,6 +51,7 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         case .configWarning: "c93b8d84aef54853bd0b15fa4b3e6746"
         case .checkFailed: "8c526372746d4b0aa7ae1777f6a00308"
         case .restored: "69421b05ae624bb2b14ae6188799d9b0"
+        case .watchdogClamped: "5a3f6e0c9b8d4e21a7c4d93f2e1b6a08"
         }
     }
 
@@ -56,7 +59,7 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     public var level: Logger.Level {
         switch self {
         case .applied, .corrected, .started, .stopping, .restored: .info
-        case .drift, .sysctlConflict, .configWarning, .reloadRejected: .warning
+        case .drift, .sysctlConflict, .configWarning, .reloadRejected, .watchdogClamped: .warning
         case .contested, .applyFailed, .configRejected, .checkFailed, .startFailed: .error
         }
     }

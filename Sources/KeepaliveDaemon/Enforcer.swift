@@ -33,6 +33,8 @@ final class Enforcer {
     @exclusivity(unchecked) private var contest = ContestTracker()
     /// The last check could not read the values (reported once until it works again).
     private var checkFailing = false
+    /// Keys whose correction failed, reported once until a correction succeeds.
+    private var failingWrites: Set<Tunable> = []
     /// The drift left after the last check that did anything (for the status line).
     private(set) var remainingDrift: [ValueDifference] = []
 
@@ -126,7 +128,10 @@ final class Enforcer {
         lastSeen = actual
         let drift = actual.differences(from: policy.values)
         reportedDrift = reportedDrift.filter { key, _ in drift.contains { $0.key == key } }
-        for difference in drift where reportedDrift[difference.key] != difference.actual {
+        // A contested key was reported once, as contested; whatever values the other writer
+        // gives it during the back-off, nothing more is said until the back-off ends.
+        let heldOff = contest.heldOff(at: now)
+        for difference in drift where reportedDrift[difference.key] != difference.actual && !heldOff.contains(difference.key) {
             log.drift(difference, policy: policy)
             reportedDrift[difference.key] = difference.actual
         }
@@ -158,12 +163,16 @@ final class Enforcer {
         lastSeen = nil   // the next check looks again: at the correction, or to retry a failed one
         let report = Applier.apply(target, to: tree)
         guard report.succeeded else {
-            for failure in report.failures {
+            // Not a contest: reported once (per key) until a correction works again, and
+            // retried at every check.
+            for failure in report.failures where failingWrites.insert(failure.key).inserted {
                 log.failed(failure, profile: policy.profile.name, context: .correction, checkEvery: checkInterval.seconds)
             }
             return drift
         }
         for change in report.changes {
+            contest.corrected(change.key, at: now)
+            failingWrites.remove(change.key)
             log.corrected(change, policy: policy)
             reportedDrift[change.key] = nil
         }

@@ -5,13 +5,20 @@ import KeepaliveModel
 struct Watchdog {
     /// Half of the interval systemd asked for: the longest gap between two pings.
     let period: Interval
+    /// The shortest period honoured: `WATCHDOG_USEC=1` would otherwise mean a ping on every
+    /// turn of the loop, thousands a second.
+    static let minimumPeriod = Interval.milliseconds(50)
+    /// The interval asked for was below twice ``minimumPeriod``, and the period was raised.
+    let clamped: Bool
     /// When the last ping went out.
     private(set) var lastPing: Instant
 
     /// The watchdog for `interval` (µs, from `WATCHDOG_USEC`), or `nil` when there is none.
     init?(interval: UInt64?, at now: Instant) {
         guard let interval else { return nil }
-        period = Interval(microseconds: interval / 2)
+        let half = Interval(microseconds: interval / 2)
+        clamped = half < Watchdog.minimumPeriod
+        period = clamped ? Watchdog.minimumPeriod : half
         lastPing = now
     }
 

@@ -33,7 +33,12 @@ enum KeepalivedTune {
         let arguments = Array(CommandLine.arguments.dropFirst())
         // Block the daemon's signals before anything else: a SIGHUP that arrived before the
         // daemon listens would otherwise kill it.
-        if arguments.first == "run" { SignalSource.blockEarly() }
+        if arguments.first == "run" {
+            SignalSource.blockEarly()
+            // A reader of stderr that goes away must not kill the daemon: writes then fail
+            // with EPIPE, and the console log stops writing.
+            signal(SIGPIPE, SIG_IGN)
+        }
         exit(execute(arguments))
     }
 

@@ -1,4 +1,5 @@
 import KeepaliveModel
+import Synchronization
 import KeepaliveOS
 #if canImport(Glibc)
 import Glibc
@@ -6,11 +7,18 @@ import Glibc
 
 /// Writing to the terminal: stdout for results, stderr for diagnostics.
 enum Output {
-    /// Writes a line to standard error.
+    /// Writes a line to standard error. Once a write fails with EPIPE (nobody reads the
+    /// pipe any more: `run 2>&1 | logger` after logger died), nothing more is written; the
+    /// daemon ignores SIGPIPE, so that costs it nothing else.
     static func error(_ line: String) {
+        guard !stderrClosed.isSet else { return }
         let bytes = Array((line + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        let written = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        if written < 0 && errno == EPIPE { stderrClosed.set() }
     }
+
+    /// Whether stderr's reader went away.
+    private static let stderrClosed = Flag()
 
     /// Prints each diagnostic as `FILE:LINE: severity: message` on standard error.
     static func diagnostics(_ diagnostics: [Diagnostic]) {
@@ -64,4 +72,11 @@ extension String {
     func padding(to width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }
+}
+
+/// A flag set once, from any thread.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set() { value.store(true, ordering: .relaxed) }
 }

@@ -136,6 +136,52 @@ struct EnforcerTests {
         #expect(try fixture.root.compact() == "1800/30/3")
     }
 
+    /// Issue 19 #8: a write the kernel refuses is not another writer. Ten failed
+    /// corrections are one apply-failed entry with the errno, never a contest; once the
+    /// file is writable again the next check corrects it.
+    @Test func failedWritesAreReportedOnceAndNeverCountAsAContest() throws {
+        let readOnly = Toggle()
+        var calls = Syscalls.live
+        let realOpen = calls.open
+        calls.open = { path, flags in
+            if flags & O_WRONLY != 0, readOnly.isOn { return .failure(Errno(EROFS)) }
+            return realOpen(path, flags)
+        }
+        let fixture = try Fixture(syscalls: calls)
+        readOnly.set(true)
+        for second in 1...10 {
+            try fixture.root.set("tcp_keepalive_time", 7200 + second % 2)
+            fixture.check(at: second)
+        }
+        #expect(!fixture.eventNames.contains("contested"), "\(fixture.eventNames)")
+        #expect(fixture.eventNames.filter { $0 == "apply-failed" }.count == 1, "\(fixture.eventNames)")
+        let failed = try #require(fixture.events.first { $0["EVENT"] == "apply-failed" })
+        #expect(failed["ERRNO"] == "\(EROFS)")
+        #expect(failed["MESSAGE"]?.contains("read-only") == true)
+        readOnly.set(false)
+        fixture.check(at: 11)
+        #expect(fixture.eventNames.last == "corrected")
+        #expect(try fixture.root.compact() == "1800/30/3")
+    }
+
+    /// Issue 19 #9: once a key is contested, the other writer may vary the value as it
+    /// likes: nothing more is logged for that key until the back-off ends, and nothing
+    /// claims a restore.
+    @Test func aContestedKeyIsNotReportedAgainDuringItsBackOffWhateverValueItTakes() throws {
+        let fixture = try Fixture()
+        for second in 1...6 {
+            try fixture.root.set("tcp_keepalive_time", 7200)
+            fixture.check(at: second)
+        }
+        #expect(fixture.eventNames.last == "contested")
+        let logged = fixture.eventNames.count
+        for second in 7...60 {
+            try fixture.root.set("tcp_keepalive_time", 7200 + second % 2)
+            fixture.check(at: second)
+        }
+        #expect(fixture.eventNames.count == logged, "\(fixture.eventNames.dropFirst(logged))")
+    }
+
     /// The idle budget, held by a test instead of a comment: once the values are in force,
     /// a check that finds them unchanged makes exactly three preads through kept-open
     /// descriptors: no open, no close, no write, nothing else.
@@ -150,6 +196,13 @@ struct EnforcerTests {
         #expect(!fixture.enforcer.tick(at: fixture.start + .seconds(7)), "not due yet")
         #expect(trace.calls.isEmpty)
     }
+}
+
+/// A switch a test flips while a fake seam reads it.
+final class Toggle: @unchecked Sendable {
+    private var on = false
+    var isOn: Bool { on }
+    func set(_ value: Bool) { on = value }
 }
 
 /// Fails the next call once armed (for one injected fault).

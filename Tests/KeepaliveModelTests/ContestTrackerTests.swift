@@ -8,7 +8,10 @@ func at(_ seconds: Int) -> Instant { Instant(microseconds: 1_000_000_000) + .sec
 struct ContestTrackerTests {
     @Test func sixthResetWithinTheWindowIsContestedThenHeldOffThenResumed() {
         var tracker = ContestTracker(limit: 5, window: .seconds(60), backoff: .seconds(300))
-        for second in 0..<5 { #expect(tracker.drifted(.time, at: at(second)) == .correct) }
+        for second in 0..<5 {
+            #expect(tracker.drifted(.time, at: at(second)) == .correct)
+            tracker.corrected(.time, at: at(second))
+        }
         #expect(tracker.drifted(.time, at: at(10)) == .contested(resets: 6))
         #expect(tracker.heldOff(at: at(11)) == [.time])
         #expect(tracker.nextResume == at(310))
@@ -23,6 +26,14 @@ struct ContestTrackerTests {
 
     @Test func correctionsSpreadBeyondTheWindowAreNotAContest() {
         var tracker = ContestTracker(limit: 5, window: .seconds(60), backoff: .seconds(300))
-        for minute in 0..<20 { #expect(tracker.drifted(.probes, at: at(minute * 15)) == .correct) }
+        for minute in 0..<20 {
+            #expect(tracker.drifted(.probes, at: at(minute * 15)) == .correct)
+            tracker.corrected(.probes, at: at(minute * 15))
+        }
+    }
+
+    @Test func correctionsThatFailedDoNotCount() {
+        var tracker = ContestTracker(limit: 5, window: .seconds(60), backoff: .seconds(300))
+        for second in 0..<50 { #expect(tracker.drifted(.time, at: at(second)) == .correct, "never recorded as corrected") }
     }
 }

@@ -35,21 +35,28 @@ public struct ContestTracker: Sendable {
         self.backoff = backoff
     }
 
-    /// Records that `key` has drifted at `now` and says whether to correct it.
+    /// Says what to do about `key`, which has drifted at `now`: correct it, or leave it
+    /// alone because it is held off or has just become contested (which starts its
+    /// back-off). Only corrections that succeed count (``corrected(_:at:)``): a write the
+    /// kernel refused is not another writer.
     public mutating func drifted(_ key: Tunable, at now: Instant) -> Decision {
         if let until = holdUntil[key] {
             if now < until { return .holdOff }
             holdUntil[key] = nil
         }
-        var recent = (corrections[key] ?? []).filter { now - $0 < window }
+        let recent = (corrections[key] ?? []).filter { now - $0 < window }
+        corrections[key] = recent
         guard recent.count < limit else {
             corrections[key] = []
             holdUntil[key] = now + backoff
             return .contested(resets: recent.count + 1)
         }
-        recent.append(now)
-        corrections[key] = recent
         return .correct
+    }
+
+    /// Records that `key` was written back at `now`.
+    public mutating func corrected(_ key: Tunable, at now: Instant) {
+        corrections[key, default: []].append(now)
     }
 
     /// Ends the back-offs that are over at `now`; returns their keys (whose corrections

@@ -26,7 +26,7 @@ public final class DaemonUnderTest: @unchecked Sendable {
 
     /// Where the daemon's journal entries go: a receiver socket, a real journald, or its
     /// stderr (`--log-target console`), read line by line into ``console``.
-    public enum JournalSink: Sendable { case receiver, journald, console }
+    public enum JournalSink: Sendable { case receiver, journald, console, consoleClosed }
 
     public let directory: TemporaryDirectory
     public let namespace: PrivateNetworkNamespace
@@ -47,11 +47,13 @@ public final class DaemonUnderTest: @unchecked Sendable {
     public var journalDirectory: String { directory.url("log/journal") }
     private let sink: JournalSink
     private var process: Process?
+    /// The never-read notify socket, when there is one.
+    private var unreadNotify: UnreadSocket?
     private let exited = DispatchSemaphore(value: 0)
 
     /// Prepares a config (if given) and profile files; the daemon is not started yet.
     public init(config: String?, profiles: [String: String] = [:], sink: JournalSink = .receiver,
-                configDirectory: String? = nil) throws {
+                configDirectory: String? = nil, notifyReader: Bool = true) throws {
         self.sink = sink
         configRelativePath = configDirectory.map { "\($0)/keepalived-tune.conf" } ?? "keepalived-tune.conf"
         directory = try TemporaryDirectory("kt-daemon")
@@ -71,7 +73,15 @@ public final class DaemonUnderTest: @unchecked Sendable {
         if let config { try directory.write(configRelativePath, config) }
         for (name, text) in profiles { try directory.write("profiles/\(name).conf", text) }
         namespace = try PrivateNetworkNamespace()
-        notify = try DatagramReceiver(path: directory.url("notify.sock"))
+        if notifyReader {
+            notify = try DatagramReceiver(path: directory.url("notify.sock"))
+        } else {
+            // Bound in the daemon's namespace (net.unix.max_dgram_qlen is 10 there) and never
+            // read: a supervisor that does not drain its socket.
+            let path = directory.url("notify.sock")
+            unreadNotify = try namespace.run { try UnreadSocket(path: path) }
+            notify = try DatagramReceiver(path: directory.url("notify-unused.sock"))
+        }
         journal = try DatagramReceiver(path: directory.url("journal/socket"))
     }
 
@@ -88,7 +98,7 @@ public final class DaemonUnderTest: @unchecked Sendable {
     /// The shell that prepares the daemon's mount namespace, then execs it.
     private var launchScript: String {
         switch sink {
-        case .console:
+        case .console, .consoleClosed:
             return """
                 mount -t tmpfs tmpfs /run && exec "$KT_BINARY" run --log-target console "$@"
                 """
@@ -125,13 +135,18 @@ public final class DaemonUnderTest: @unchecked Sendable {
         process.arguments = ["unshare", "-m", "bash", "-c", launchScript, "bash", "--config", configPath, "--profile-dir", profileDirectory,
             "--sysctl-conf-root", sysctlConfRoot] + arguments
         var env = ChildProcess.environment().filter { !$0.key.hasPrefix("NOTIFY_") && $0.key != "JOURNAL_STREAM" && !$0.key.hasPrefix("WATCHDOG_") }
-        env["NOTIFY_SOCKET"] = notify.path
+        env["NOTIFY_SOCKET"] = unreadNotify?.path ?? notify.path
         env["KT_DIR"] = directory.path
         env["KT_BINARY"] = ChildProcess.keepalivedTune
         env.merge(environment) { $1 }
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        if sink == .consoleClosed {
+            let pipe = Pipe()
+            process.standardError = pipe
+            try pipe.fileHandleForReading.close()   // nobody reads: the first write gets EPIPE
+        }
         if sink == .console {
             let pipe = Pipe()
             process.standardError = pipe
@@ -257,4 +272,31 @@ public final class DaemonUnderTest: @unchecked Sendable {
 
     /// Whether the daemon process is still alive.
     public var isRunning: Bool { process?.isRunning ?? false }
+}
+
+/// An AF_UNIX datagram socket bound at a path that nobody ever reads.
+final class UnreadSocket: @unchecked Sendable {
+    let path: String
+    private let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard fd >= 0, bound == 0 else { throw POSIXError(.EIO) }
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
 }

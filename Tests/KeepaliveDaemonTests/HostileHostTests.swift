@@ -1,0 +1,75 @@
+import Foundation
+@testable import KeepaliveDaemon
+import KeepaliveModel
+import KeepaliveTestKit
+import Testing
+
+/// The failures found by probing the daemon on a hostile or unlucky host (issue 19), each
+/// made real: a child process in a private network namespace, and events and counts
+/// awaited, never timed.
+@Suite("A hostile or unlucky host", .serialized,
+       .enabled(if: DaemonUnderTest.unavailableReason == nil, Comment(rawValue: DaemonUnderTest.unavailableReason ?? "")))
+struct HostileHostTests {
+    /// #4: a supervisor that never reads its notify socket. Its queue holds 10 datagrams;
+    /// a blocking sd_notify would then hang the loop for good. Fifteen reloads (30
+    /// datagrams) later the daemon still reloads, corrects drift and stops on SIGTERM.
+    @Test func aNotifySocketNobodyReadsDoesNotFreezeTheLoop() throws {
+        let daemon = try DaemonUnderTest(config: inotifyOnlyConfig, notifyReader: false)
+        try daemon.start()
+        var from = try #require(daemon.waitForEvent("started"), "\(daemon.journalText)").index
+        for round in 1...15 {
+            daemon.signal(SIGHUP)
+            from = try #require(daemon.waitForEvent("applied", from: from + 1), "reload \(round):\n\(daemon.journalText)").index
+        }
+        try daemon.write("tcp_keepalive_time", 7200)
+        #expect(daemon.waitForEvent("corrected", from: from) != nil, "\(daemon.journalText)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+
+    /// #5: stderr is a pipe whose reader is gone (`run 2>&1 | logger` after logger died).
+    /// The drift line gets EPIPE instead of killing the daemon with SIGPIPE, and the drift
+    /// still shows in the status.
+    @Test func aClosedStderrDoesNotKillTheDaemon() throws {
+        let daemon = try DaemonUnderTest(config: inotifyOnlyConfig + "on-drift = warn\n", sink: .consoleClosed)
+        try daemon.start()
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try daemon.write("tcp_keepalive_intvl", 75)
+        #expect(daemon.waitForNotify { $0["STATUS"]?.hasPrefix("DRIFT") == true } != nil)
+        #expect(daemon.isRunning)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+
+    /// #7: `WATCHDOG_USEC=1` would mean a ping on every turn of the loop (thousands a
+    /// second). The period is clamped to a floor, and the log says so once.
+    @Test func aTinyWatchdogIntervalIsClampedAndSaidOnce() throws {
+        let daemon = try startedDaemon(environment: ["WATCHDOG_USEC": "1"])
+        let clamped = try #require(daemon.waitForEvent("watchdog-clamped"), "\(daemon.journalText)")
+        #expect(clamped.entry["MESSAGE"]?.contains("WATCHDOG_USEC=1") == true)
+        let first = try #require(daemon.waitForNotify { $0["WATCHDOG"] == "1" })
+        #expect(daemon.waitForNotify(from: first.index + 1) { $0["WATCHDOG"] == "1" } != nil, "it still pings")
+        #expect(daemon.journal.all.filter { $0["EVENT"] == "watchdog-clamped" }.count == 1)
+    }
+}
+
+@Suite("Watchdog (in-process)")
+struct WatchdogTests {
+    @Test func pingsAtHalfTheIntervalWhenDue() {
+        let start = Instant(microseconds: 1_000_000)
+        var watchdog = Watchdog(interval: 30_000_000, at: start)!
+        #expect(watchdog.period == .seconds(15))
+        #expect(watchdog.deadline == start + .seconds(15))
+        var pings = 0
+        #expect(!watchdog.tick(at: start + .seconds(7)) { pings += 1 })
+        #expect(watchdog.tick(at: start + .seconds(8)) { pings += 1 }, "past a quarter: rides along")
+        #expect(pings == 1)
+        #expect(Watchdog(interval: nil, at: start) == nil)
+    }
+
+    @Test func aTinyIntervalIsClampedToTheFloor() {
+        let watchdog = Watchdog(interval: 1, at: Instant(microseconds: 0))!
+        #expect(watchdog.period == Watchdog.minimumPeriod)
+        #expect(watchdog.clamped)
+    }
+}
