@@ -107,7 +107,7 @@ public final class Daemon {
                     busy = true
                     var stop = false
                     for signal in running.signals.drain() {
-                        if signal == SIGHUP { reload.requested() } else { stop = true }
+                        if signal == SIGHUP { reload.requested(at: now) } else { stop = true }
                     }
                     if stop { return shutDown(enforcer) }
                 }
@@ -132,12 +132,25 @@ public final class Daemon {
     /// Hands inotify events to their parts: a write to a keepalive file asks the enforcer
     /// for a check; config and profile events go to the reload controller.
     ///
+    /// An overflow of the inotify queue means events were lost: the config is read again and
+    /// every value re-checked.
+    ///
     /// - Returns: whether any event was for the config (code beyond the idle check ran).
     @discardableResult
     func route(_ events: [Inotify.Event], to running: Running, at now: Instant) -> Bool {
         var config: [Inotify.Event] = []
         for event in events {
-            if running.enforcer.watch.isSysctl(event.watch) { running.enforcer.hint() } else { config.append(event) }
+            if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                // Events were lost, a config edit or a drift hint among them perhaps: read
+                // the config again and re-check every value.
+                log.record(.eventsLost, "the kernel's inotify queue overflowed (the daemon fell behind: stopped, or starved of CPU) and events were lost; reading the config again and re-checking every value")
+                running.reload.requested(at: now)
+                running.enforcer.hint()
+            } else if running.enforcer.watch.isSysctl(event.watch) {
+                running.enforcer.hint()
+            } else {
+                config.append(event)
+            }
         }
         guard !config.isEmpty else { return false }
         running.reload.observe(config, at: now)

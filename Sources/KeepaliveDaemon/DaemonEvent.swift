@@ -31,6 +31,9 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     case checkFailed = "check-failed"
     /// The values found at start were put back on stop (`restore-on-stop = yes`).
     case restored
+    /// The kernel's inotify queue overflowed: events were lost; the config is read again and
+    /// every value re-checked.
+    case eventsLost = "events-lost"
     /// `WATCHDOG_USEC` asked for pings more often than the daemon honours.
     case watchdogClamped = "watchdog-clamped"
 
@@ -52,6 +55,7 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         case .checkFailed: "8c526372746d4b0aa7ae1777f6a00308"
         case .restored: "69421b05ae624bb2b14ae6188799d9b0"
         case .watchdogClamped: "5a3f6e0c9b8d4e21a7c4d93f2e1b6a08"
+        case .eventsLost: "d2b7c41e8a5f4c3b9e06f1a27c8d5e94"
         }
     }
 
@@ -59,7 +63,7 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     public var level: Logger.Level {
         switch self {
         case .applied, .corrected, .started, .stopping, .restored: .info
-        case .drift, .sysctlConflict, .configWarning, .reloadRejected, .watchdogClamped: .warning
+        case .drift, .sysctlConflict, .configWarning, .reloadRejected, .watchdogClamped, .eventsLost: .warning
         case .contested, .applyFailed, .configRejected, .checkFailed, .startFailed: .error
         }
     }

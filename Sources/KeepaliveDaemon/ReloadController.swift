@@ -31,8 +31,8 @@ final class ReloadController {
     /// Whether nothing is pending (the idle loop asks this on every turn).
     var isIdle: Bool { gate.isIdle }
 
-    /// SIGHUP: reload.
-    func requested() { gate.requested() }
+    /// SIGHUP (or lost events): reload.
+    func requested(at now: Instant) { gate.requested(at: now) }
 
     /// Takes in inotify events (those not for the config are ignored) seen at `now`.
     func observe(_ events: [Inotify.Event], at now: Instant) {

@@ -10,6 +10,54 @@ import Testing
 @Suite("A hostile or unlucky host", .serialized,
        .enabled(if: DaemonUnderTest.unavailableReason == nil, Comment(rawValue: DaemonUnderTest.unavailableReason ?? "")))
 struct HostileHostTests {
+    /// #2: while the daemon is stopped, more than 16,384 sysctl writes overflow its inotify
+    /// queue, and the config edit made next is lost with the other events. On resuming,
+    /// the overflow is reported, the config is read again and every value re-checked.
+    @Test func anInotifyQueueOverflowIsReportedAndTheConfigReadAgain() throws {
+        let daemon = try startedDaemon(inotifyOnlyConfig)
+        #expect(daemon.waitUntilWaiting())
+        daemon.signal(SIGSTOP)
+        #expect(daemon.waitUntilStopped())
+        try daemon.namespace.run {
+            // Two files in turn: identical consecutive events would be merged into one.
+            let time = open("/proc/sys/net/ipv4/tcp_keepalive_time", O_WRONLY)
+            let intvl = open("/proc/sys/net/ipv4/tcp_keepalive_intvl", O_WRONLY)
+            defer { close(time); close(intvl) }
+            for _ in 0..<8_500 {
+                _ = "1800\n".withCString { pwrite(time, $0, 5, 0) }
+                _ = "30\n".withCString { pwrite(intvl, $0, 3, 0) }
+            }
+        }
+        try daemon.editConfig(inotifyOnlyConfig.replacingOccurrences(of: "server", with: "nat"))
+        daemon.signal(SIGCONT)
+        let lost = try #require(daemon.waitForEvent("events-lost"), "\(daemon.journalText)")
+        #expect(lost.entry["PRIORITY"] == "4")
+        #expect(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "nat" }) != nil, "\(daemon.journalText)")
+        #expect(try daemon.values() == "1800/75/9")
+    }
+
+    /// #6: a file in a profile directory rewritten in place every few milliseconds, without
+    /// end: a reload still goes ahead within the write grace period (the rewritten file is
+    /// valid, so it is applied; an invalid one would be rejected as usual).
+    @Test func endlessRewritesOfAProfileCannotStarveAReload() throws {
+        let daemon = try startedDaemon()
+        let profile = daemon.directory.url("profiles/busy.conf")
+        let stop = StopFlag()
+        let writerDone = DispatchSemaphore(value: 0)
+        Thread {
+            while !stop.isRaised {
+                writeInTwoHalves(profile, "[profile]\ndescription = rewritten all the time\ninclude = default\n")
+                usleep(2_000)   // the writer's pace, not a synchronisation
+            }
+            writerDone.signal()
+        }.start()
+        defer { stop.raise(); writerDone.wait() }
+        try daemon.directory.write("keepalived-tune.conf.new", "[daemon]\nprofile = nat\n")
+        #expect(rename(daemon.directory.url("keepalived-tune.conf.new"), daemon.configPath) == 0)
+        #expect(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "nat" }) != nil, "\(daemon.journalText.suffix(2000))")
+        #expect(try daemon.values() == "1800/75/9")
+    }
+
     /// #4: a supervisor that never reads its notify socket. Its queue holds 10 datagrams;
     /// a blocking sd_notify would then hang the loop for good. Fifteen reloads (30
     /// datagrams) later the daemon still reloads, corrects drift and stops on SIGTERM.

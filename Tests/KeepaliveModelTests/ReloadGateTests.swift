@@ -59,8 +59,8 @@ struct ReloadGateTests {
         ]),
         ("a read disturbed by a write is done again", [
             (0, .sighup), (0, .expect(.read)), (1, .change(inPlace)),
-            (1, .read("half", disturbed: true, applies: nil)), (1, .expect(.wait(2001))),
-            (2, .change(closed)), (2, .expect(.read)),
+            (1, .read("half", disturbed: true, applies: nil)), (1, .expect(.wait(2000))),
+            (2, .change(closed)), (2, .expect(.wait(11))), (11, .expect(.read)),
         ]),
         ("a touch during the quiet period throws the candidate away", [
             (0, .change(closed)), (1, .read("d", disturbed: false, applies: nil)), (1, .expect(.wait(11))),
@@ -68,6 +68,26 @@ struct ReloadGateTests {
         ]),
         ("a writer that never closes is waited for only so long", [
             (0, .change(inPlace)), (0, .sighup), (1999, .expect(.wait(2000))), (2000, .expect(.read)),
+        ]),
+        ("issue 19 #6: a read disturbed again and again is retried with growing spacing", [
+            (0, .sighup), (0, .expect(.read)),
+            (1, .read("x", disturbed: true, applies: nil)), (1, .expect(.wait(11))), (11, .expect(.read)),
+            (11, .read("x", disturbed: true, applies: nil)), (11, .expect(.wait(31))), (31, .expect(.read)),
+            (31, .read("x", disturbed: true, applies: nil)), (31, .expect(.wait(71))),
+        ]),
+        ("issue 19 #6: rewrites that never stop cannot hold a reload back past the grace period", [
+            (0, .sighup), (0, .change(inPlace)), (0, .change(closed)), (0, .expect(.read)),
+            (1, .read("x", disturbed: true, applies: nil)),
+            (1500, .change(inPlace)), (1500, .change(closed)), (1500, .expect(.read)),
+            (1500, .read("x", disturbed: true, applies: nil)),
+            (2000, .change(inPlace)), (2000, .change(closed)), (2000, .expect(.read)),
+            (2001, .read("y", disturbed: true, applies: "y")), (2001, .expect(.idle)),
+        ]),
+        ("issue 19 #6: a candidate dropped by each rewrite does not restart the grace period", [
+            (0, .sighup), (0, .expect(.read)), (0, .change(closed)),
+            (1, .read("x", disturbed: false, applies: nil)), (5, .change(closed)), (5, .expect(.read)),
+            (6, .read("x", disturbed: false, applies: nil)), (9, .change(closed)),
+            (2000, .expect(.read)), (2000, .read("z", disturbed: false, applies: "z")), (2000, .expect(.idle)),
         ]),
         ("an old in-place write does not delay a rename", [
             (0, .change(closed)), (1, .read("e", disturbed: false, applies: nil)), (11, .expect(.apply("e"))), (11, .applied),
@@ -82,7 +102,7 @@ struct ReloadGateTests {
         for (milliseconds, step) in steps {
             let now = Self.start + .milliseconds(milliseconds)
             switch step {
-            case .sighup: gate.requested()
+            case .sighup: gate.requested(at: now)
             case .change(let change): gate.observed(change, at: now)
             case .read(let load, let disturbed, let applies):
                 #expect(gate.read(load, at: now, disturbed: disturbed) == applies, "\(name) at \(milliseconds) ms")
