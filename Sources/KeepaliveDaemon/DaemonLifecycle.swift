@@ -12,11 +12,17 @@ extension Daemon {
     func start(tree: SysctlTree, watch: SysctlWatch, reload: ReloadController) -> Result<Enforcer, ExitStatus> {
         let load = setup.loadPolicy()
         guard let policy = load.policy else {
+            // A file that could not be read (EMFILE, EIO) is the system's failure, not the
+            // config's: exit 3, which systemd restarts, not 2, which blames the config.
+            let systemError = load.diagnostics.errors.allSatisfy { $0.code == .unreadable }
+            let consequence = systemError
+                ? "keepalived-tune cannot start: a system error, not the config's contents (exit 3; systemd restarts it)"
+                : "keepalived-tune cannot start; fix the config and start it again"
             for diagnostic in load.diagnostics.errors {
-                log.rejected(diagnostic, event: .configRejected, consequence: "keepalived-tune cannot start; fix the config and start it again")
+                log.rejected(diagnostic, event: .configRejected, consequence: consequence)
             }
-            notifier.status("config invalid: \(load.diagnostics.errors.first?.description ?? "unknown error")")
-            return .failure(.invalid)
+            notifier.status("\(systemError ? "config unreadable" : "config invalid"): \(load.diagnostics.errors.first?.description ?? "unknown error")")
+            return .failure(systemError ? .systemFailure : .invalid)
         }
         logWarnings(load.diagnostics)
         switch Enforcer.start(policy, tree: tree, watch: watch, log: log, at: MonotonicClock.now()) {
@@ -28,7 +34,7 @@ extension Daemon {
             notifier.status("apply failed: \(report.failures.first?.description ?? "unknown error")")
             return .failure(status)
         case .success(let enforcer):
-            reload.configFiles = load.configFiles
+            reload.remember(load)
             reportConflicts(policy)
             lastStatus = StatusLine.make(policy: policy, drift: [], contested: [], rejection: nil)
             notifier.ready(status: lastStatus)
@@ -58,14 +64,16 @@ extension Daemon {
         let enforcer = running.enforcer
         let still = "still enforcing profile \(enforcer.policy.profile.name)"
         var errors = load.diagnostics.errors
-        if errors.isEmpty, running.reload.configFiles.contains(setup.configPath) {
-            if !load.configFiles.contains(setup.configPath) {
-                errors = [.error(.configRemoved, at: SourceLocation(file: setup.configPath, line: nil),
-                    "the config file is gone (removed or renamed while keepalived-tune runs); keeping the last good profile until it is back. To run on the built-in defaults, restart keepalived-tune")]
-            } else if load.emptyFiles.contains(setup.configPath) {
-                errors = [.error(.configEmpty, at: SourceLocation(file: setup.configPath, line: nil),
-                    "the config file is empty, as in the middle of a rewrite; keeping the last good profile until it is written whole. To run on the built-in defaults, remove the file and restart keepalived-tune")]
-            }
+        let lastGood = running.reload.configFiles
+        if errors.isEmpty, lastGood.contains(setup.configPath), !load.configFiles.contains(setup.configPath) {
+            errors = [.error(.configRemoved, at: SourceLocation(file: setup.configPath, line: nil),
+                "the config file is gone (removed or renamed while keepalived-tune runs); keeping the last good profile until it is back. To run on the built-in defaults, restart keepalived-tune")]
+        }
+        // A config file or drop-in that had content and reads empty now is taken for a
+        // rewrite in progress, the main file and drop-ins alike.
+        if errors.isEmpty, let emptied = load.emptyFiles.first(where: { running.reload.nonEmptyFiles.contains($0) }) {
+            errors = [.error(.configEmpty, at: SourceLocation(file: emptied, line: nil),
+                "the file is empty, as in the middle of a rewrite; keeping the last good profile until it is written whole. To drop it for good, remove the file")]
         }
         guard errors.isEmpty, let next = load.policy else {
             for diagnostic in errors { log.rejected(diagnostic, event: .reloadRejected, consequence: "reload rejected; \(still)") }
@@ -77,7 +85,7 @@ extension Daemon {
             for failure in report.failures { log.failed(failure, profile: enforcer.policy.profile.name, context: .reload) }
             return "cannot apply profile \(next.profile.name): \(report.failures.first?.description ?? "unknown error")"
         }
-        running.reload.configFiles = load.configFiles
+        running.reload.remember(load)
         log.applied(next, changes: report.changes, reason: "reload")
         reportConflicts(next)
         return nil

@@ -16,7 +16,15 @@ final class ReloadController {
     var rejection: String?
     /// The config files of the last good load: a main file that vanishes later is not
     /// taken to mean "built-in defaults".
-    var configFiles: [String] = []
+    private(set) var configFiles: [String] = []
+    /// Those of them that had content: one that reads empty later is a rewrite in progress.
+    private(set) var nonEmptyFiles: Set<String> = []
+
+    /// Remembers the files of a load that was put in force.
+    func remember(_ load: PolicyLoad) {
+        configFiles = load.configFiles
+        nonEmptyFiles = Set(load.configFiles).subtracting(load.emptyFiles)
+    }
     /// Bumped whenever a relevant file is touched: a read compares it before and after.
     private var touches = 0
 

@@ -68,3 +68,32 @@ public struct ValueDifference: Sendable, Hashable {
         self.actual = actual
     }
 }
+
+extension KeepaliveValues {
+    /// What the kernel does about a dead peer on an idle keepalive connection with these
+    /// values, in words, including values outside the per-socket limits that the sysctls
+    /// accept anyway (measured: with time 0 probing starts at once; a negative time wraps
+    /// to 2^32 ms before the first probe; with probes 0 the first expiry resets).
+    public var detectionDescription: String {
+        if intvl < 1 {
+            return "unknown: tcp_keepalive_intvl \(intvl) is outside 1..32767, and keepalive is not defined for it"
+        }
+        if time < 0 {
+            return "practically never: a negative tcp_keepalive_time (\(time)) puts the first probe about 49.7 days (2^32 ms) away"
+        }
+        if probes < 1 {
+            return "\(time) s, but live peers too: tcp_keepalive_probes \(probes) resets every connection idle for tcp_keepalive_time, whether its peer answers or not"
+        }
+        let found = "\(detectionSeconds) s (\(TimeSpan.format(seconds: detectionSeconds)))"
+        if time == 0 {
+            return "\(found): tcp_keepalive_time 0 starts probing as soon as a connection is idle, and probes live peers every \(intvl) s"
+        }
+        return found
+    }
+
+    /// ``detectionSeconds`` when it means what it says: `nil` for values keepalive cannot
+    /// use as intended (see ``detectionDescription``).
+    public var meaningfulDetectionSeconds: Int? {
+        intvl >= 1 && time >= 0 && probes >= 1 ? detectionSeconds : nil
+    }
+}

@@ -41,7 +41,7 @@ struct StatusCommand: Command {
         }
         Output.table(rows).forEach { print($0) }
         print("")
-        print("dead peers found after: \(Output.detection(actual.detectionSeconds)) now; \(Output.detection(policy.values.detectionSeconds)) with the profile")
+        print("dead peers found after: \(actual.detectionDescription) now; \(Output.detection(policy.values.detectionSeconds)) with the profile")
         print(drift.isEmpty ? "state:    in force" : "state:    DRIFT (\(drift.count) of 3 values differ)")
         for conflict in conflicts { print("conflict: \(conflict.message)") }
     }
@@ -63,7 +63,8 @@ enum StatusJSON {
         members["on_drift"] = .string(policy.config.driftPolicy.rawValue)
         members["check_interval_seconds"] = .int(policy.config.checkIntervalSeconds)
         members["restore_on_stop"] = .bool(policy.config.restoresOnStop)
-        members["actual_detection_seconds"] = .int(actual.detectionSeconds)
+        members["actual_detection_seconds"] = actual.meaningfulDetectionSeconds.json
+        members["actual_detection"] = .string(actual.detectionDescription)
         members["sysctl_conflicts"] = .array(conflicts.map { conflict in
             .object(["sysctl": .string(conflict.assignment.key.sysctlName),
                      "value": .string(conflict.assignment.value), "expected": .int(conflict.expected),

@@ -58,6 +58,37 @@ struct HostileHostTests {
         #expect(try daemon.values() == "1800/75/9")
     }
 
+    /// #10: a system error while reading the config at start (here EMFILE, from a tiny
+    /// descriptor limit) is not a config error: exit 3, which systemd restarts, rather than
+    /// 2, which `RestartPreventExitStatus=2` would leave failed with the config blamed.
+    @Test func aSystemErrorReadingTheConfigAtStartExits3() throws {
+        let daemon = try DaemonUnderTest(config: serverConfig, sink: .console)
+        // Room for 0-2, the notify socket, the signalfd and the inotify descriptor: the
+        // config is the first file it cannot open.
+        try daemon.start(environment: ["KT_NOFILE": "6"])
+        #expect(daemon.waitForExit() == 3)
+        let line = try #require(daemon.console.wait { $0["LINE"]?.contains("EVENT=config-rejected") == true }?.message["LINE"],
+                                "\(daemon.console.all)")
+        #expect(line.contains("Too many open files (EMFILE)"))
+        #expect(!line.contains("fix the config"), "\(line)")
+        #expect(try daemon.values() == "7200/75/9")
+    }
+
+    /// #10: an emptied drop-in is held back like an emptied main config (a rewrite in
+    /// progress), instead of being applied as "no overrides".
+    @Test func anEmptiedDropInIsHeldBackLikeAnEmptiedConfig() throws {
+        let daemon = try DaemonUnderTest(config: serverConfig)
+        let dropIn = try daemon.directory.write("keepalived-tune.conf.d/50-local.conf", "[sysctl]\nnet.ipv4.tcp_keepalive_probes = 6\n")
+        try daemon.start()
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        #expect(try daemon.values() == "1800/30/6")
+        try daemon.directory.write("keepalived-tune.conf.d/50-local.conf", "")
+        let rejected = try #require(daemon.waitForEvent("reload-rejected"), "\(daemon.journalText)")
+        #expect(rejected.entry["DIAGNOSTIC"] == "config-empty")
+        #expect(rejected.entry["CONFIG_FILE"] == dropIn)
+        #expect(try daemon.values() == "1800/30/6")
+    }
+
     /// #4: a supervisor that never reads its notify socket. Its queue holds 10 datagrams;
     /// a blocking sd_notify would then hang the loop for good. Fifteen reloads (30
     /// datagrams) later the daemon still reloads, corrects drift and stops on SIGTERM.

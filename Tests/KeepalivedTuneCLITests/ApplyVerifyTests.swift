@@ -34,6 +34,26 @@ struct ApplyVerifyTests {
         #expect(json["detection_seconds"] as? Int == 1890)
     }
 
+    /// Issue 19 #10: values the sysctls accept but keepalive cannot use as meant are
+    /// described as what the kernel does with them, not as "-1 s".
+    @Test(arguments: [
+        (0, "tcp_keepalive_time 0 starts probing as soon as a connection is idle"),
+        (-1, "practically never: a negative tcp_keepalive_time (-1) puts the first probe about 49.7 days"),
+    ])
+    func statusSaysWhatOutOfRangeKernelValuesMean(time: Int, detail: String) throws {
+        let harness = try CLIHarness()
+        try harness.config("[daemon]\nprofile = server\n")
+        try harness.sysctl.set("tcp_keepalive_time", time)
+        let status = try harness.run("status")
+        #expect(status.status == 0)
+        let line = try #require(status.stdout.split(separator: "\n").first { $0.hasPrefix("dead peers found after:") })
+        #expect(!line.contains("-1 s"), "\(line)")
+        #expect(line.contains(detail), "\(line)")
+        let json = try #require(try CLIHarness.json(harness.run("status", "--json")) as? [String: Any])
+        #expect((json["actual_detection"] as? String)?.contains(detail) == true)
+        #expect(time == 0 ? json["actual_detection_seconds"] as? Int == 675 : json["actual_detection_seconds"] == nil)
+    }
+
     @Test func applyByNameIgnoresTheConfigOverrides() throws {
         let harness = try CLIHarness()
         try harness.config("[daemon]\nprofile = server\n[sysctl]\nnet.ipv4.tcp_keepalive_probes = 5\n")

@@ -100,12 +100,14 @@ public final class DaemonUnderTest: @unchecked Sendable {
         switch sink {
         case .console, .consoleClosed:
             return """
-                mount -t tmpfs tmpfs /run && exec "$KT_BINARY" run --log-target console "$@"
+                mount -t tmpfs tmpfs /run && { [ -z "$KT_NOFILE" ] || { for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; ulimit -n "$KT_NOFILE"; }; } \
+                  && exec "$KT_BINARY" run --log-target console "$@"
                 """
         case .receiver:
             return """
                 mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal \
                   && mount --bind "$KT_DIR/journal" /run/systemd/journal \
+                  && { [ -z "$KT_NOFILE" ] || { for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; ulimit -n "$KT_NOFILE"; }; } \
                   && exec "$KT_BINARY" run --log-target journal "$@"
                 """
         case .journald:
@@ -129,6 +131,7 @@ public final class DaemonUnderTest: @unchecked Sendable {
     }
 
     /// Starts the daemon with `--log-target journal` and any extra arguments.
+    /// `KT_NOFILE` in `environment` sets its descriptor limit (`ulimit -n`).
     public func start(_ arguments: [String] = [], environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
