@@ -25,7 +25,8 @@ extension Daemon {
             return .failure(systemError ? .systemFailure : .invalid)
         }
         logWarnings(load.diagnostics)
-        switch Enforcer.start(policy, tree: tree, watch: watch, log: log, at: MonotonicClock.now()) {
+        switch Enforcer.start(policy, tree: tree, watch: watch, log: log,
+                              netns: DaemonState.ownNetworkNamespace(syscalls: syscalls), at: MonotonicClock.now()) {
         case .failure(let report):
             var status = ExitStatus.systemFailure
             for failure in report.failures {
@@ -35,6 +36,7 @@ extension Daemon {
             return .failure(status)
         case .success(let enforcer):
             reload.remember(load)
+            publishState(enforcer)
             reportConflicts(policy)
             lastStatus = StatusLine.make(policy: policy, drift: [], contested: [], rejection: nil)
             notifier.ready(status: lastStatus)
@@ -86,6 +88,7 @@ extension Daemon {
             return "cannot apply profile \(next.profile.name): \(report.failures.first?.description ?? "unknown error")"
         }
         running.reload.remember(load)
+        publishState(enforcer)
         log.applied(next, changes: report.changes, reason: "reload")
         reportConflicts(next)
         return nil
@@ -95,6 +98,7 @@ extension Daemon {
     func shutDown(_ enforcer: Enforcer) -> Int32 {
         let policy = enforcer.policy
         notifier.stopping(status: "stopping")
+        DaemonState.withdraw(from: setup.runtimeDirectory, syscalls: syscalls)
         log.record(.stopping, "keepalived-tune stopping (profile \(policy.profile.name))",
                    fields: ["PROFILE": policy.profile.name.rawValue])
         guard policy.config.restoresOnStop else { return ExitStatus.success.rawValue }
@@ -107,6 +111,12 @@ extension Daemon {
         log.record(.restored, "restore-on-stop: \(outcome)",
                    fields: ["PROFILE": policy.profile.name.rawValue, "EXPECTED": original.compact])
         return ExitStatus.success.rawValue
+    }
+
+    /// Publishes what this daemon enforces, for `apply` to explain itself (``DaemonState``).
+    func publishState(_ enforcer: Enforcer) {
+        DaemonState(pid: getpid(), netns: enforcer.netns, profile: enforcer.policy.profile.name.rawValue,
+                    values: enforcer.policy.values).publish(in: setup.runtimeDirectory, syscalls: syscalls)
     }
 
     func logWarnings(_ diagnostics: [Diagnostic]) {

@@ -11,6 +11,8 @@ import KeepaliveOS
 final class Enforcer {
     let tree: SysctlTree
     let watch: SysctlWatch
+    /// The network namespace enforced (its inode; 0 if unknown).
+    let netns: UInt64
     private let log: EventLog
     /// The policy in force.
     private(set) var policy: Policy
@@ -41,17 +43,18 @@ final class Enforcer {
     /// Puts `policy` in force through `tree`, all or nothing; returns the enforcer, or the
     /// failed report (nothing left changed).
     static func start(_ policy: Policy, tree: SysctlTree, watch: SysctlWatch, log: EventLog,
-                      at now: Instant) -> Result<Enforcer, ApplyReport> {
+                      netns: UInt64 = 0, at now: Instant) -> Result<Enforcer, ApplyReport> {
         let report = Applier.apply(policy.values, to: tree)
         guard report.succeeded, let before = report.before else { return .failure(report) }
-        let enforcer = Enforcer(policy, tree: tree, watch: watch, log: log, originals: before, at: now)
+        let enforcer = Enforcer(policy, tree: tree, watch: watch, log: log, netns: netns, originals: before, at: now)
         log.applied(policy, changes: report.changes, reason: "start")
         return .success(enforcer)
     }
 
     private init(_ policy: Policy, tree: SysctlTree, watch: SysctlWatch, log: EventLog,
-                 originals: KeepaliveValues, at now: Instant) {
+                 netns: UInt64, originals: KeepaliveValues, at now: Instant) {
         self.policy = policy
+        self.netns = netns
         self.tree = tree
         self.watch = watch
         self.log = log
@@ -170,8 +173,13 @@ final class Enforcer {
             }
             return drift
         }
+        // An admin's `keepalived-tune apply` (its record in the lock file matches what was
+        // found) is put right, but is not another program fighting over the values.
+        let byCommand = tree.lock?.lastWriter().map {
+            $0.netns == netns && $0.values == actual && now - $0.at < contest.window
+        } ?? false
         for change in report.changes {
-            contest.corrected(change.key, at: now)
+            if !byCommand { contest.corrected(change.key, at: now) }
             failingWrites.remove(change.key)
             log.corrected(change, policy: policy)
             reportedDrift[change.key] = nil

@@ -41,6 +41,24 @@ public struct KeepaliveValues: Sendable, Hashable {
     /// `1800/30/3`: the compact form used in status lines and logs.
     public var compact: String { "\(time)/\(intvl)/\(probes)" }
 
+    /// Parses the ``compact`` form back; `nil` unless it is three integers.
+    public init?<Text: StringProtocol>(compact text: Text) {
+        let numbers = text.split(separator: "/").compactMap { Int($0) }
+        guard numbers.count == 3 else { return nil }
+        self.init(time: numbers[0], intvl: numbers[1], probes: numbers[2])
+    }
+
+    /// The fields of a one-line record `key=value key=value`, as the daemon's runtime files
+    /// hold them; `nil` if a word has no `=`.
+    public static func recordFields(_ text: String) -> [Substring: Substring]? {
+        var fields: [Substring: Substring] = [:]
+        for pair in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            guard let equals = pair.firstIndex(of: "=") else { return nil }
+            fields[pair[..<equals]] = pair[pair.index(after: equals)...]
+        }
+        return fields
+    }
+
     /// The keys whose values differ from `expected`, in table order.
     ///
     /// This one diff serves both the apply plan (what to write) and drift detection

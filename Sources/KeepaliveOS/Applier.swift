@@ -32,8 +32,26 @@ public struct ApplyReport: Sendable, Hashable, Error {
 /// 4. If any write or read-back failed, write the earlier values back to every key that
 ///    was touched, and report each failure with its key, value, path and errno.
 public enum Applier {
-    /// Applies `target` through `tree`. Touches only the three keepalive files.
-    public static func apply(_ target: KeepaliveValues, to tree: SysctlTree) -> ApplyReport {
+    /// Applies `target` through `tree`, holding the tree's apply lock (if it has one) from
+    /// the first read to the last read-back, so that no other writer interleaves. Touches
+    /// only the three keepalive files. A command passes `record`, left in the lock file.
+    public static func apply(_ target: KeepaliveValues, to tree: SysctlTree, record: WriterRecord? = nil) -> ApplyReport {
+        guard let lock = tree.lock else { return applyLocked(target, to: tree) }
+        switch lock.withLock(record: record, { applyLocked(target, to: tree) }) {
+        case .success(let report): return report
+        case .failure(let failure):
+            return ApplyReport(target: target, before: nil, changes: [], failures: [lockFailure(failure, tree)], restored: [])
+        }
+    }
+
+    /// The failure to report when the lock cannot be taken.
+    private static func lockFailure(_ failure: ApplyLock.Failure, _ tree: SysctlTree) -> SysctlFailure {
+        SysctlFailure(key: .time, path: failure.path, operation: .lock, errno: failure.errno,
+                      detail: failure.errno == nil ? failure.description : nil)
+    }
+
+    /// ``apply(_:to:record:)`` once the lock is held.
+    private static func applyLocked(_ target: KeepaliveValues, to tree: SysctlTree) -> ApplyReport {
         let before: KeepaliveValues
         do {
             before = try tree.readAll()
@@ -60,15 +78,26 @@ public enum Applier {
         guard !failures.isEmpty else {
             return ApplyReport(target: target, before: before, changes: plan, failures: [], restored: [])
         }
-        let (restored, restoreFailures) = restore(touched, to: before, in: tree)
+        let (restored, restoreFailures) = restoreLocked(touched, to: before, in: tree)
         return ApplyReport(target: target, before: before, changes: [],
                            failures: failures + restoreFailures, restored: restored)
     }
 
-    /// Writes `values` back to `keys` where they differ now; used for rollback and for
-    /// `restore-on-stop`.
+    /// Writes `values` back to `keys` where they differ now (`restore-on-stop`), holding
+    /// the apply lock.
     public static func restore(_ keys: [Tunable], to values: KeepaliveValues,
                                in tree: SysctlTree) -> (restored: [Tunable], failures: [SysctlFailure]) {
+        guard let lock = tree.lock else { return restoreLocked(keys, to: values, in: tree) }
+        switch lock.withLock({ restoreLocked(keys, to: values, in: tree) }) {
+        case .success(let outcome): return outcome
+        case .failure(let failure): return ([], [lockFailure(failure, tree)])
+        }
+    }
+
+    /// Writes `values` back to `keys` where they differ now; the lock is held (a rollback
+    /// inside an apply, or ``restore(_:to:in:)``).
+    private static func restoreLocked(_ keys: [Tunable], to values: KeepaliveValues,
+                                      in tree: SysctlTree) -> (restored: [Tunable], failures: [SysctlFailure]) {
         var restored: [Tunable] = []
         var failures: [SysctlFailure] = []
         for key in keys {

@@ -88,6 +88,15 @@ public struct FileReader: Sendable {
         return insecurity(of: directory, status)
     }
 
+    /// The first 4 KiB of a small state or /proc file as text, or `nil` if it cannot be read.
+    static func smallFile(_ path: String, syscalls: Syscalls) -> String? {
+        guard case .success(let fd) = syscalls.open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
+        defer { syscalls.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        guard case .success(let count) = buffer.withUnsafeMutableBytes({ syscalls.pread(fd, $0, 0) }) else { return nil }
+        return String(decoding: buffer.prefix(count), as: UTF8.self)
+    }
+
     /// The names of the `*.conf` files in `directory`, sorted; empty if it does not exist.
     public func confFiles(in directory: String) -> Result<[String], Diagnostic> {
         switch syscalls.readDirectory(directory) {

@@ -1,4 +1,7 @@
 import KeepaliveModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where keepalived-tune finds its config, profiles and sysctls: the defaults, or what the
 /// command line says. The daemon and every command load through this one type.
@@ -15,20 +18,40 @@ public struct Setup: Sendable {
     /// The prefix under which /etc/sysctl.conf and the sysctl.d directories are scanned
     /// for conflicts: `/`, or a temp dir in tests.
     public var sysctlConfRoot: String
+    /// Where the apply lock and the daemon's published state live (see
+    /// ``defaultRuntimeDirectory(sysctlRoot:)``).
+    public var runtimeDirectory: String
     let reader: FileReader
 
     public init(configPath: String = Setup.defaultConfigPath,
                 profileDirectories: [String]? = nil,
                 sysctlRoot: String = SysctlTree.defaultRoot,
                 sysctlConfRoot: String = "/",
+                runtimeDirectory: String? = nil,
                 reader: FileReader = FileReader()) {
         self.configPath = configPath
         self.searchPath = ProfileSearchPath(directories: profileDirectories ?? ProfileSearchPath.defaultDirectories,
                                             reader: reader)
         self.sysctlRoot = sysctlRoot
         self.sysctlConfRoot = sysctlConfRoot
+        self.runtimeDirectory = runtimeDirectory ?? Setup.defaultRuntimeDirectory(sysctlRoot: sysctlRoot)
         self.reader = reader
     }
+
+    /// The runtime directory: under a stand-in sysctl root, `ROOT/.keepalived-tune` (a test's
+    /// state stays with its root and never meets a real daemon's); under systemd, the
+    /// service's `RUNTIME_DIRECTORY`; otherwise `/run/keepalived-tune`.
+    public static func defaultRuntimeDirectory(sysctlRoot: String) -> String {
+        if sysctlRoot != SysctlTree.defaultRoot { return "\(sysctlRoot)/.keepalived-tune" }
+        if let runtime = getenv("RUNTIME_DIRECTORY").map({ String(cString: $0) }),
+           let first = runtime.split(separator: ":").first, first.hasPrefix("/") {
+            return String(first)
+        }
+        return "/run/keepalived-tune"
+    }
+
+    /// The lock every writer of the values takes.
+    public func applyLock() -> ApplyLock { ApplyLock(directory: runtimeDirectory, syscalls: syscalls) }
 
     /// The system-call seam every file and event source of this setup goes through.
     public var syscalls: Syscalls { reader.syscalls }
@@ -72,7 +95,7 @@ public struct Setup: Sendable {
     public func sysctlConfScanner() -> SysctlConfScanner { SysctlConfScanner(root: sysctlConfRoot, reader: reader) }
 
     /// A fresh sysctl tree under ``sysctlRoot``.
-    public func sysctlTree() -> SysctlTree { SysctlTree(root: sysctlRoot, syscalls: reader.syscalls) }
+    public func sysctlTree() -> SysctlTree { SysctlTree(root: sysctlRoot, syscalls: reader.syscalls, lock: applyLock()) }
 }
 
 /// The parsed config and what reading it found.

@@ -22,10 +22,14 @@ public final class SysctlTree {
     /// array in a class gets. The tree belongs to one task at a time.
     private let readers: UnsafeMutablePointer<Int32>
 
+    /// The lock that writers of these values take (``Applier``), if any.
+    public let lock: ApplyLock?
+
     /// Creates access to the sysctls under `root`; nothing is opened yet.
-    public init(root: String = SysctlTree.defaultRoot, syscalls: Syscalls = .live) {
+    public init(root: String = SysctlTree.defaultRoot, syscalls: Syscalls = .live, lock: ApplyLock? = nil) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         self.syscalls = syscalls
+        self.lock = lock
         readers = .allocate(capacity: 3)
         readers.initialize(repeating: -1, count: 3)
     }
@@ -158,6 +162,8 @@ public struct SysctlFailure: Error, Sendable, Hashable, CustomStringConvertible 
         case read, write
         case readBack = "read-back"
         case restore
+        /// Taking the apply lock (``ApplyLock``).
+        case lock
     }
 
     public let key: Tunable
@@ -186,6 +192,7 @@ public struct SysctlFailure: Error, Sendable, Hashable, CustomStringConvertible 
         case .write: "cannot write \(value.map(String.init) ?? "?") to \(path)"
         case .readBack: "\(path) did not keep \(value.map(String.init) ?? "?")"
         case .restore: "cannot restore \(value.map(String.init) ?? "?") to \(path)"
+        case .lock: "cannot take the apply lock \(path), so nothing was written"
         }
         let why = errno?.description ?? detail ?? "unknown error"
         return "\(what): \(why)\(hint)"
@@ -193,7 +200,7 @@ public struct SysctlFailure: Error, Sendable, Hashable, CustomStringConvertible 
 
     /// What an errno usually means here, for the common cases an admin meets.
     private var hint: String {
-        guard operation != .read, let code = errno?.code else { return "" }
+        guard operation != .read, operation != .lock, let code = errno?.code else { return "" }
         switch code {
         case EROFS: return "; /proc/sys is mounted read-only here (as in an unprivileged container), so the keepalive values cannot be set"
         case EACCES, EPERM: return "; setting net.ipv4 sysctls needs root (or CAP_NET_ADMIN in the network namespace's owner)"

@@ -1,5 +1,8 @@
 import KeepaliveModel
 import KeepaliveOS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `keepalived-tune apply [NAME]`: puts a profile in force once, all or nothing.
 struct ApplyCommand: Command {
@@ -27,7 +30,9 @@ struct ApplyCommand: Command {
     func run() throws {
         let setup = options.setup
         let (label, target) = try resolveTarget(setup)
-        let report = Applier.apply(target, to: setup.sysctlTree())
+        let netns = DaemonState.ownNetworkNamespace()
+        let record = WriterRecord(pid: getpid(), netns: netns, values: target, at: MonotonicClock.now())
+        let report = Applier.apply(target, to: setup.sysctlTree(), record: record)
         guard report.succeeded else {
             for failure in report.failures { Output.error("keepalived-tune: \(failure)") }
             if report.leftInconsistent {
@@ -46,6 +51,10 @@ struct ApplyCommand: Command {
         }
         let already = report.changes.isEmpty ? " (already in force, nothing written)" : ""
         print("\(label) in force: \(target.compact)\(already)")
+        // A daemon enforcing something else here will put its own profile back.
+        if let daemon = DaemonState.running(in: setup.runtimeDirectory), daemon.netns == netns, daemon.values != target {
+            Output.error("keepalived-tune: note: the running keepalived-tune daemon (pid \(daemon.pid)) enforces profile \(daemon.profile) (\(daemon.values.compact)) and will put it back at its next check. To switch for good, set 'profile = \(name ?? "NAME")' in \(setup.configPath): the daemon applies a saved edit by itself")
+        }
     }
 
     /// The label and values to apply: profile NAME, or the configured policy.

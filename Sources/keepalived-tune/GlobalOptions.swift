@@ -14,15 +14,19 @@ struct GlobalOptions {
     static let sysctlConfRoot = OptionSpec(name: "sysctl-conf-root", valueName: "dir",
         help: "Scan DIR/etc/sysctl.conf and DIR/{etc,run,usr/local/lib,usr/lib}/sysctl.d for conflicts (for tests).",
         defaultValue: "/", hidden: true)
+    static let runtimeDirectory = OptionSpec(name: "runtime-dir", valueName: "dir",
+        help: "Keep the apply lock and the daemon's state in DIR instead of the default (for tests).",
+        hidden: true)
     /// `--json`, for the commands that can print JSON instead of text (list, show, status).
     static let json = OptionSpec.flag("json", help: "Print JSON instead of text.")
     /// The specs, for a command's option list.
-    static let specs = [config, profileDirectories, sysctlRoot, sysctlConfRoot]
+    static let specs = [config, profileDirectories, sysctlRoot, sysctlConfRoot, runtimeDirectory]
 
     let config: String
     let profileDirectories: [String]
     let sysctlRoot: String
     let sysctlConfRoot: String
+    let runtimeDirectory: String?
     /// `--json` was given; always false for the commands that do not declare it.
     let json: Bool
 
@@ -31,6 +35,7 @@ struct GlobalOptions {
         profileDirectories = arguments.all(GlobalOptions.profileDirectories)
         sysctlRoot = arguments.value(GlobalOptions.sysctlRoot) ?? SysctlTree.defaultRoot
         sysctlConfRoot = arguments.value(GlobalOptions.sysctlConfRoot) ?? "/"
+        runtimeDirectory = arguments.value(GlobalOptions.runtimeDirectory)
         json = arguments.flag(GlobalOptions.json)
     }
 
@@ -38,6 +43,6 @@ struct GlobalOptions {
     var setup: Setup {
         Setup(configPath: config,
               profileDirectories: profileDirectories.isEmpty ? nil : profileDirectories,
-              sysctlRoot: sysctlRoot, sysctlConfRoot: sysctlConfRoot)
+              sysctlRoot: sysctlRoot, sysctlConfRoot: sysctlConfRoot, runtimeDirectory: runtimeDirectory)
     }
 }

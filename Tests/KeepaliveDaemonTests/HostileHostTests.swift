@@ -89,6 +89,30 @@ struct HostileHostTests {
         #expect(try daemon.values() == "1800/30/6")
     }
 
+    /// #10: `apply NAME` while the daemon enforces another profile says that the daemon
+    /// will put its profile back and how to switch for good; and an admin's repeated applies
+    /// are corrected but never make the key contested (seven rounds, more than the five
+    /// corrections a minute that make a contest).
+    @Test func applyWhileTheDaemonEnforcesAnotherProfileSaysSoAndIsNeverAContest() throws {
+        let daemon = try DaemonUnderTest(config: inotifyOnlyConfig)
+        let runtime = daemon.directory.url("run")
+        try daemon.start(["--runtime-dir", runtime])
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        var from = 0
+        for round in 1...7 {
+            let apply = try daemon.runInNamespace([ChildProcess.keepalivedTune, "apply", "default", "--runtime-dir", runtime,
+                                                   "--config", daemon.configPath, "--profile-dir", daemon.profileDirectory])
+            #expect(apply.status == 0, "\(apply)")
+            #expect(apply.stderr.contains("the running keepalived-tune daemon (pid \(daemon.pid)) enforces profile server (1800/30/3) and will put it back"), "\(apply)")
+            #expect(apply.stderr.contains("set 'profile = default' in \(daemon.configPath)"), "\(apply)")
+            for _ in 1...3 {   // one correction per key
+                from = try #require(daemon.waitForEvent("corrected", from: from), "round \(round):\n\(daemon.journalText)").index + 1
+            }
+        }
+        #expect(!daemon.journal.all.contains { $0["EVENT"] == "contested" }, "\(daemon.journalText)")
+        #expect(try daemon.values() == "1800/30/3")
+    }
+
     /// #4: a supervisor that never reads its notify socket. Its queue holds 10 datagrams;
     /// a blocking sd_notify would then hang the loop for good. Fifteen reloads (30
     /// datagrams) later the daemon still reloads, corrects drift and stops on SIGTERM.

@@ -11,12 +11,15 @@ public struct FileStatus: Sendable, Hashable {
     public let size: Int
     public let mode: UInt32
     public let owner: UInt32
+    /// The inode number (for a `/proc/PID/ns/net` link: the namespace's identity).
+    public let inode: UInt64
 
-    public init(kind: Kind, size: Int, mode: UInt32, owner: UInt32) {
+    public init(kind: Kind, size: Int, mode: UInt32, owner: UInt32, inode: UInt64 = 0) {
         self.kind = kind
         self.size = size
         self.mode = mode
         self.owner = owner
+        self.inode = inode
     }
 
     init(_ info: stat) {
@@ -25,5 +28,6 @@ public struct FileStatus: Sendable, Hashable {
         size = Int(info.st_size)
         mode = UInt32(info.st_mode)
         owner = UInt32(info.st_uid)
+        inode = UInt64(info.st_ino)
     }
 }

@@ -55,6 +55,10 @@ extension Syscalls {
         seam.signalFD = { trace.record("signalfd", ""); return base.signalFD() }
         seam.readSignal = { fd in trace.record("read", "\(fd)"); return base.readSignal(fd) }
         seam.adviseDontNeed = { address, length in trace.record("madvise", "\(length)"); return base.adviseDontNeed(address, length) }
+        seam.makeDirectory = { path, mode in trace.record("mkdir", path); return base.makeDirectory(path, mode) }
+        seam.lockFile = { fd in trace.record("flock", "\(fd)"); return base.lockFile(fd) }
+        seam.rename = { from, to in trace.record("rename", to); return base.rename(from, to) }
+        seam.unlink = { path in trace.record("unlink", path); return base.unlink(path) }
         return seam
     }
 }

@@ -14,7 +14,8 @@ import Musl
 /// which calls ran: that is how the idle drift check's budget (three `pread`s) is held.
 /// (libsystemd's two sends, sd_notify and the journal, sit behind SystemdKit's types.)
 public struct Syscalls: Sendable {
-    /// `open(2)` with O_CLOEXEC: returns the descriptor.
+    /// `open(2)` with O_CLOEXEC (and mode 0644 less the umask, when O_CREAT creates the
+    /// file): returns the descriptor.
     public var open: @Sendable (_ path: String, _ flags: Int32) -> Result<Int32, Errno>
     /// `pread(2)`: reads into the buffer at the offset, returns the byte count.
     public var pread: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int) -> Result<Int, Errno>
@@ -48,10 +49,18 @@ public struct Syscalls: Sendable {
     public var readSignal: @Sendable (_ fd: Int32) -> Int32
     /// `madvise(2)` with MADV_DONTNEED on `length` bytes at `address`: whether it succeeded.
     public var adviseDontNeed: @Sendable (_ address: UInt, _ length: Int) -> Bool
+    /// `mkdir(2)` with a mode.
+    public var makeDirectory: @Sendable (_ path: String, _ mode: UInt32) -> Result<Void, Errno>
+    /// `flock(2)` with LOCK_EX | LOCK_NB: EWOULDBLOCK while another holds it.
+    public var lockFile: @Sendable (_ fd: Int32) -> Result<Void, Errno>
+    /// `rename(2)`.
+    public var rename: @Sendable (_ from: String, _ to: String) -> Result<Void, Errno>
+    /// `unlink(2)`.
+    public var unlink: @Sendable (_ path: String) -> Result<Void, Errno>
 
     /// The real C library calls, retried on EINTR.
     public static let live = Syscalls(
-        open: { path, flags in retrying { Glibc.open(path, flags | O_CLOEXEC) }.map { Int32($0) } },
+        open: { path, flags in retrying { Glibc.open(path, flags | O_CLOEXEC, 0o644) }.map { Int32($0) } },
         pread: { fd, buffer, offset in
             retrying { Int(Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset))) }
         },
@@ -110,7 +119,11 @@ public struct Syscalls: Sendable {
         readSignal: { fd in kt_signalfd_read(fd) },
         adviseDontNeed: { address, length in
             madvise(UnsafeMutableRawPointer(bitPattern: address), length, MADV_DONTNEED) == 0
-        })
+        },
+        makeDirectory: { path, mode in Glibc.mkdir(path, mode_t(mode)) == 0 ? .success(()) : .failure(.current) },
+        lockFile: { fd in retrying { flock(fd, LOCK_EX | LOCK_NB) }.map { _ in () } },
+        rename: { from, to in Glibc.rename(from, to) == 0 ? .success(()) : .failure(.current) },
+        unlink: { path in Glibc.unlink(path) == 0 ? .success(()) : .failure(.current) })
 
     /// Runs a call until it does not fail with EINTR.
     private static func retrying<T: BinaryInteger>(_ call: () -> T) -> Result<T, Errno> {

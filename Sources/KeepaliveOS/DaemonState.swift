@@ -1,0 +1,59 @@
+import KeepaliveModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a running daemon enforces, published in its runtime directory (`RUNTIME/daemon`)
+/// so that a command can tell the admin: `apply` says when the daemon will put its own
+/// profile back. Written whole (temp file and rename) at start and after each reload,
+/// removed at stop.
+public struct DaemonState: Sendable, Hashable {
+    public let pid: Int32
+    /// The network namespace it enforces (its inode).
+    public let netns: UInt64
+    public let profile: String
+    public let values: KeepaliveValues
+
+    public init(pid: Int32, netns: UInt64, profile: String, values: KeepaliveValues) {
+        self.pid = pid
+        self.netns = netns
+        self.profile = profile
+        self.values = values
+    }
+
+    static func path(in directory: String) -> String { "\(directory)/daemon" }
+
+    /// Publishes this state in `directory` (created if missing); failures are ignored: the
+    /// state only helps commands explain themselves.
+    public func publish(in directory: String, syscalls: Syscalls = .live) {
+        _ = syscalls.makeDirectory(directory, 0o755)
+        let temporary = DaemonState.path(in: directory) + ".new"
+        guard case .success(let fd) = syscalls.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW) else { return }
+        let bytes = Array("pid=\(pid) netns=\(netns) profile=\(profile) values=\(values.compact)\n".utf8)
+        let written = bytes.withUnsafeBytes { syscalls.pwrite(fd, $0, 0) }
+        syscalls.close(fd)
+        guard case .success(bytes.count) = written else { return }
+        _ = syscalls.rename(temporary, DaemonState.path(in: directory))
+    }
+
+    /// Removes the published state (at stop).
+    public static func withdraw(from directory: String, syscalls: Syscalls = .live) {
+        _ = syscalls.unlink(path(in: directory))
+    }
+
+    /// The state published in `directory`, if a daemon that is still running left it.
+    public static func running(in directory: String, syscalls: Syscalls = .live) -> DaemonState? {
+        guard let text = FileReader.smallFile(path(in: directory), syscalls: syscalls),
+              let fields = KeepaliveValues.recordFields(text), let pid = fields["pid"].flatMap({ Int32($0) }),
+              let netns = fields["netns"].flatMap({ UInt64($0) }), let profile = fields["profile"],
+              let values = fields["values"].flatMap(KeepaliveValues.init(compact:)), kill(pid, 0) == 0,
+              FileReader.smallFile("/proc/\(pid)/comm", syscalls: syscalls)?.hasPrefix("keepalived-tun") == true else { return nil }
+        return DaemonState(pid: pid, netns: netns, profile: String(profile), values: values)
+    }
+
+    /// The inode of this process's network namespace (`/proc/self/ns/net`), or 0.
+    public static func ownNetworkNamespace(syscalls: Syscalls = .live) -> UInt64 {
+        guard case .success(let status) = syscalls.pathStatus("/proc/self/ns/net", true) else { return 0 }
+        return status.inode
+    }
+}
