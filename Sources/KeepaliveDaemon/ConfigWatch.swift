@@ -40,26 +40,46 @@ final class ConfigWatch {
         var rearm = false
     }
 
-    init(inotify: Inotify, configPath: String, dropInDirectory: String, profileDirectories: [String]) {
+    private let syscalls: Syscalls
+
+    init(inotify: Inotify, configPath: String, dropInDirectory: String, profileDirectories: [String],
+         syscalls: Syscalls = .live) {
         self.inotify = inotify
         self.configPath = configPath
         self.dropInDirectory = dropInDirectory
         self.profileDirectories = profileDirectories
+        self.syscalls = syscalls
     }
 
-    /// Sets up every watch; call at start, and again when directories may have appeared or
-    /// vanished.
+    /// Sets up every watch; call at start, and again when directories or links may have
+    /// appeared, vanished or changed.
     ///
-    /// Watches that are still wanted are kept (adding a watched inode again returns the
-    /// same watch), so no event is lost while re-arming; only stale ones are removed.
+    /// Each path is followed as the kernel follows it (``PathWalk``): every symlink on the
+    /// way is watched in the directory holding it (a change re-arms and reloads: a
+    /// ConfigMap's `..data` swapped by rename), and the real entry is watched where it
+    /// really is. Watches that are still wanted are kept (adding a watched inode again
+    /// returns the same watch), so no event is lost while re-arming; only stale ones are
+    /// removed.
     func arm() {
         var wanted: [Int32: [Interest]] = [:]
-        add(ConfigWatch.directoryName(configPath),
-            names: [ConfigWatch.baseName(configPath), ConfigWatch.baseName(dropInDirectory)], into: &wanted)
-        add(dropInDirectory, names: nil, into: &wanted)
-        for directory in profileDirectories { add(directory, names: nil, into: &wanted) }
+        watchEntry(configPath, into: &wanted)
+        for directory in [dropInDirectory] + profileDirectories {
+            if let real = watchEntry(directory, into: &wanted) { add(real, names: nil, into: &wanted) }
+        }
         for stale in watches.keys where wanted[stale] == nil { inotify.remove(stale) }
         watches = wanted
+    }
+
+    /// Watches every link on the way to `path`, and the directory holding its real entry
+    /// for that entry's name; returns the real path (`nil` if it cannot be resolved, when
+    /// the path's own directory is watched as named).
+    @discardableResult
+    private func watchEntry(_ path: String, into wanted: inout [Int32: [Interest]]) -> String? {
+        let walk = PathWalk.resolve(path, syscalls: syscalls)
+        for link in walk.links { add(link.directory, names: [link.name], placeholder: true, into: &wanted) }
+        let entry = walk.real ?? path
+        add(PathWalk.directory(of: entry), names: [PathWalk.name(of: entry)], into: &wanted)
+        return walk.real
     }
 
     /// What these events mean for the config and profiles.
@@ -97,28 +117,21 @@ final class ConfigWatch {
         return result
     }
 
-    /// Watches `directory`, or, while it is missing, its nearest existing parent for the
-    /// child on the way to it.
-    private func add(_ directory: String, names: Set<String>?, into wanted: inout [Int32: [Interest]]) {
+    /// Watches `directory` for `names` (`nil`: any `*.conf`), or, while it is missing, its
+    /// nearest existing parent for the child on the way to it. A `placeholder` interest
+    /// (a link on the way, a missing directory) re-arms and reloads on any event.
+    private func add(_ directory: String, names: Set<String>?, placeholder: Bool = false,
+                     into wanted: inout [Int32: [Interest]]) {
         var target = directory
-        var interest = Interest(names: names, placeholder: false)
+        var interest = Interest(names: names, placeholder: placeholder)
         while true {
             if let watch = try? inotify.add(target, mask: ConfigWatch.mask | UInt32(IN_MASK_ADD)) {
                 wanted[watch, default: []].append(interest)
                 return
             }
             if target == "/" || target == "." { return }
-            interest = Interest(names: [ConfigWatch.baseName(target)], placeholder: true)
-            target = ConfigWatch.directoryName(target)
+            interest = Interest(names: [PathWalk.name(of: target)], placeholder: true)
+            target = PathWalk.directory(of: target)
         }
-    }
-
-    static func directoryName(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
-    static func baseName(_ path: String) -> String {
-        path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
     }
 }

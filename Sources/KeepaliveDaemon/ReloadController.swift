@@ -32,7 +32,7 @@ final class ReloadController {
         self.setup = setup
         watch = ConfigWatch(inotify: inotify, configPath: setup.configPath,
                             dropInDirectory: setup.dropInDirectory,
-                            profileDirectories: setup.searchPath.directories)
+                            profileDirectories: setup.searchPath.directories, syscalls: setup.syscalls)
         watch.arm()
     }
 

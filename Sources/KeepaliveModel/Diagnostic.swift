@@ -45,6 +45,7 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         case nulByte = "nul-byte"
         case insecurePermissions = "insecure-permissions"
         case unsafeSymlink = "unsafe-symlink"
+        case danglingSymlink = "dangling-symlink"
         // Syntax
         case brokenSection = "broken-section"
         case missingEquals = "missing-equals"

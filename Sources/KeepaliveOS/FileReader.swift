@@ -49,7 +49,7 @@ public struct FileReader: Sendable {
             let what = status.kind == .directory ? "a directory" : "not a regular file"
             return .failed(.error(.notARegularFile, at: location, "is \(what); a config or profile must be a regular file"))
         }
-        if let problem = insecurity(of: path, status) ?? directoryInsecurity(of: path) { return .failed(problem) }
+        if let problem = insecurity(of: path, status) ?? pathInsecurity(of: path) { return .failed(problem) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while bytes.count <= SourceText.maximumSize {
@@ -65,7 +65,9 @@ public struct FileReader: Sendable {
         return .read(SourceText(path: path, bytes: bytes, totalSize: max(status.size, bytes.count)))
     }
 
-    /// Why `status` (of `path`) is unsafe for a root daemon to trust, or `nil`.
+    /// Why `status` (of `path`) is unsafe for a root daemon to trust, or `nil`. A directory
+    /// others may write is fine when it is sticky (as /tmp is): there only an entry's owner
+    /// may rename or remove it, and every entry on the way is checked to be root's.
     func insecurity(of path: String, _ status: FileStatus) -> Diagnostic? {
         guard strictModes else { return nil }
         let location = SourceLocation(file: path, line: nil)
@@ -73,19 +75,38 @@ public struct FileReader: Sendable {
             return .error(.insecurePermissions, at: location,
                 "is owned by uid \(status.owner), not root; refusing it, since whoever can write it controls the keepalive settings (fix: chown root '\(path)')")
         }
-        if status.mode & 0o022 != 0 {
+        let sticky = status.kind == .directory && status.mode & 0o1000 != 0
+        if status.mode & 0o022 != 0 && !sticky {
             return .error(.insecurePermissions, at: location,
                 "is writable by group or others (mode \(String(status.mode & 0o7777, radix: 8))); refusing it, since whoever can write it controls the keepalive settings (fix: chmod go-w '\(path)')")
         }
         return nil
     }
 
-    /// The same check for the directory holding `path`.
-    func directoryInsecurity(of path: String) -> Diagnostic? {
-        guard strictModes, let slash = path.lastIndex(of: "/") else { return nil }
-        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
-        guard case .success(let status) = syscalls.pathStatus(directory, true) else { return nil }
-        return insecurity(of: directory, status)
+    /// The same check along the real path of `path`, the way sshd walks up to `/`: every
+    /// symlink followed must be root's, and every directory holding an entry on the way, up
+    /// to `/`, must be root's and writable by no one else (or sticky). A path that cannot
+    /// be resolved is refused (fail closed).
+    func pathInsecurity(of path: String) -> Diagnostic? {
+        guard strictModes else { return nil }
+        let walk = PathWalk.resolve(path, syscalls: syscalls)
+        if let failure = walk.failure {
+            return .error(.insecurePermissions, at: SourceLocation(file: path, line: nil),
+                "cannot be resolved to a real path (\(failure)); refusing it, since its ownership cannot be checked")
+        }
+        var checked: Set<String> = []
+        for step in walk.steps {
+            if step.isLink && step.owner != 0 {
+                let link = step.directory == "/" ? "/\(step.name)" : "\(step.directory)/\(step.name)"
+                return .error(.insecurePermissions, at: SourceLocation(file: link, line: nil),
+                    "is a symlink owned by uid \(step.owner), not root; refusing it, since its owner can point it anywhere (fix: replace it with a link owned by root)")
+            }
+            for directory in [step.directory] + PathWalk.ancestors(of: step.directory) where checked.insert(directory).inserted {
+                guard case .success(let status) = syscalls.pathStatus(directory, true) else { continue }
+                if let problem = insecurity(of: directory, status) { return problem }
+            }
+        }
+        return nil
     }
 
     /// The first 4 KiB of a small state or /proc file as text, or `nil` if it cannot be read.

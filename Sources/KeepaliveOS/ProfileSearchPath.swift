@@ -1,4 +1,7 @@
 import KeepaliveModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Finds profiles in search-path order: the on-disk directories first, the built-ins last.
 /// The first directory holding `NAME.conf` wins, so `/etc` overrides `/usr/lib`.
@@ -113,8 +116,19 @@ extension ProfileSearchPath {
     /// alias); a link anywhere else would let a profile name read any file.
     func escapingSymlink(_ path: String) -> Diagnostic? {
         let calls = reader.syscalls
-        guard case .success(let status) = calls.pathStatus(path, false), status.kind == .symlink,
-              case .success(let target) = calls.realPath(path) else { return nil }
+        guard case .success(let status) = calls.pathStatus(path, false), status.kind == .symlink else { return nil }
+        let target: String
+        switch calls.realPath(path) {
+        case .success(let resolved): target = resolved
+        case .failure(let error) where error.code == ENOENT:
+            let named = (try? calls.readLink(path).get()) ?? "?"
+            return .error(.danglingSymlink, at: SourceLocation(file: path, line: nil),
+                "is a dangling symlink to \(named), which does not exist; fix or remove the link")
+        case .failure(let error):
+            // Fail closed: a link that cannot be resolved (ENAMETOOLONG, ELOOP) is not read.
+            return .error(.unsafeSymlink, at: SourceLocation(file: path, line: nil),
+                "is a symlink that cannot be resolved (\(error)); refusing it, since it cannot be shown to stay inside the profile directories")
+        }
         let roots = directories.compactMap { try? calls.realPath($0).get() }
         if roots.contains(where: { target.hasPrefix($0 == "/" ? "/" : $0 + "/") }) { return nil }
         return .error(.unsafeSymlink, at: SourceLocation(file: path, line: nil),

@@ -113,6 +113,56 @@ struct HostileHostTests {
         #expect(try daemon.values() == "1800/30/3")
     }
 
+    /// #3: a config published the Kubernetes ConfigMap way, `kt.conf -> ..data/kt.conf`,
+    /// where `..data` is a symlink swapped by rename: the swap reloads.
+    @Test func aConfigMapStyleSymlinkSwapReloads() throws {
+        let daemon = try DaemonUnderTest(config: nil, configDirectory: "cm")
+        let directory = daemon.configDirectory
+        try daemon.directory.write("cm/..2026_12_02_a/keepalived-tune.conf", serverConfig)
+        try FileManager.default.createSymbolicLink(atPath: "\(directory)/..data", withDestinationPath: "..2026_12_02_a")
+        try FileManager.default.createSymbolicLink(atPath: daemon.configPath, withDestinationPath: "..data/keepalived-tune.conf")
+        try daemon.start()
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        #expect(try daemon.values() == "1800/30/3")
+        // What kubelet does: a new timestamped directory, a new link, renamed over ..data.
+        try daemon.directory.write("cm/..2026_12_02_b/keepalived-tune.conf", "[daemon]\nprofile = nat\n")
+        try FileManager.default.createSymbolicLink(atPath: "\(directory)/..data_tmp", withDestinationPath: "..2026_12_02_b")
+        #expect(rename("\(directory)/..data_tmp", "\(directory)/..data") == 0)
+        #expect(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "nat" }) != nil, "\(daemon.journalText)")
+        #expect(try daemon.values() == "1800/75/9")
+        // And the new target is watched: a rewrite of it reloads too.
+        try daemon.directory.write("cm/..2026_12_02_b/keepalived-tune.conf", "[daemon]\nprofile = web\n")
+        #expect(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "web" }) != nil, "\(daemon.journalText)")
+    }
+
+    /// #3: a config that is a symlink to a file elsewhere: rewriting the target reloads.
+    @Test func rewritingTheTargetOfASymlinkedConfigReloads() throws {
+        let daemon = try DaemonUnderTest(config: nil)
+        let real = try daemon.directory.write("elsewhere/real.conf", serverConfig)
+        try FileManager.default.createSymbolicLink(atPath: daemon.configPath, withDestinationPath: real)
+        try daemon.start()
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try daemon.directory.write("elsewhere/real.conf", "[daemon]\nprofile = nat\n")
+        #expect(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "nat" }) != nil, "\(daemon.journalText)")
+    }
+
+    /// #3: a drop-in directory that is a symlink, retargeted: the watch moves to the new
+    /// directory (the old one is no longer watched).
+    @Test func aRetargetedDropInDirectoryLinkIsWatchedWhereItPointsNow() throws {
+        let daemon = try DaemonUnderTest(config: serverConfig)
+        try daemon.directory.write("drop-a/10.conf", "[sysctl]\nnet.ipv4.tcp_keepalive_probes = 4\n")
+        try daemon.directory.write("drop-b/10.conf", "[sysctl]\nnet.ipv4.tcp_keepalive_probes = 5\n")
+        try FileManager.default.createSymbolicLink(atPath: daemon.configPath + ".d", withDestinationPath: daemon.directory.url("drop-a"))
+        try daemon.start()
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        #expect(try daemon.values() == "1800/30/4")
+        try FileManager.default.createSymbolicLink(atPath: daemon.configPath + ".d.new", withDestinationPath: daemon.directory.url("drop-b"))
+        #expect(rename(daemon.configPath + ".d.new", daemon.configPath + ".d") == 0)
+        #expect(daemon.waitForEvent("applied", where: { $0["EXPECTED"] == "1800/30/5" }) != nil, "\(daemon.journalText)")
+        try daemon.directory.write("drop-b/10.conf", "[sysctl]\nnet.ipv4.tcp_keepalive_probes = 6\n")
+        #expect(daemon.waitForEvent("applied", where: { $0["EXPECTED"] == "1800/30/6" }) != nil, "\(daemon.journalText)")
+    }
+
     /// #4: a supervisor that never reads its notify socket. Its queue holds 10 datagrams;
     /// a blocking sd_notify would then hang the loop for good. Fifteen reloads (30
     /// datagrams) later the daemon still reloads, corrects drift and stops on SIGTERM.

@@ -48,6 +48,7 @@ extension Syscalls {
         seam.readDirectory = { path in trace.record("readdir", path); return base.readDirectory(path) }
         seam.pathStatus = { path, follow in trace.record(follow ? "stat" : "lstat", path); return base.pathStatus(path, follow) }
         seam.realPath = { path in trace.record("realpath", path); return base.realPath(path) }
+        seam.readLink = { path in trace.record("readlink", path); return base.readLink(path) }
         seam.poll = { entries, count, timeout in trace.record("poll", "\(timeout)"); return base.poll(entries, count, timeout) }
         seam.inotifyInit = { trace.record("inotify_init1", ""); return base.inotifyInit() }
         seam.inotifyAddWatch = { fd, path, mask in trace.record("inotify_add_watch", path); return base.inotifyAddWatch(fd, path, mask) }

@@ -35,6 +35,8 @@ public struct Syscalls: Sendable {
     public var pathStatus: @Sendable (_ path: String, _ follow: Bool) -> Result<FileStatus, Errno>
     /// `realpath(3)`: the canonical absolute path, every symlink resolved.
     public var realPath: @Sendable (_ path: String) -> Result<String, Errno>
+    /// `readlink(2)`: a symlink's target, as written.
+    public var readLink: @Sendable (_ path: String) -> Result<String, Errno>
     /// `poll(2)` on `count` entries: how many are ready; 0 on a timeout or EINTR.
     public var poll: @Sendable (_ entries: UnsafeMutablePointer<pollfd>, _ count: Int, _ timeoutMilliseconds: Int32) -> Int
     /// `inotify_init1(2)`, non-blocking and close-on-exec.
@@ -98,6 +100,12 @@ public struct Syscalls: Sendable {
             guard let resolved = Glibc.realpath(path, nil) else { return .failure(.current) }
             defer { free(resolved) }
             return .success(String(cString: resolved))
+        },
+        readLink: { path in
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = Glibc.readlink(path, &buffer, buffer.count - 1)
+            guard count >= 0 else { return .failure(.current) }
+            return .success(String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
         },
         poll: { entries, count, timeout in
             let ready = Glibc.poll(entries, nfds_t(count), timeout)
