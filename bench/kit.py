@@ -125,6 +125,9 @@ class Workspace:
                 self.bind(empty, directory)
         if os.path.exists("/etc/sysctl.conf"):
             self.bind("/dev/null", "/etc/sysctl.conf")
+        # /run is a tmpfs on every systemd host (here it may sit on the root disk, where a
+        # file rename costs a journal commit): the daemons' runtime files go there.
+        check(libc.mount(b"tmpfs", b"/run", b"tmpfs", 0, b"mode=0755"), "mount tmpfs /run")
         # A second procfs instance: writes through it reach the same namespace's values, but
         # inotify on the first instance does not see them.
         self.proc2 = self.path("proc2")

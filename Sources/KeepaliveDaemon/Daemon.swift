@@ -29,6 +29,8 @@ public final class Daemon {
     let codePages: CodePages
     /// The STATUS= text last sent, so an unchanged status is not sent again.
     var lastStatus = ""
+    /// What was last published in the runtime directory (``DaemonState``).
+    var published: DaemonState?
 
     /// Creates a daemon; nothing happens until ``run()``.
     public init(setup: Setup, logger: Logger, notifier: Notifier = Notifier()) {
@@ -46,6 +48,8 @@ public final class Daemon {
         let inotify: Inotify
         let enforcer: Enforcer
         let reload: ReloadController
+        /// The values found at the first start of this boot, and where they are kept.
+        let originals: Remembered?
         var watchdog: Watchdog?
     }
 
@@ -66,9 +70,9 @@ public final class Daemon {
             log.record(.checkFailed, "cannot watch \(tree.path(for: key)) with inotify: \(error); its drift is found by the periodic re-read only",
                        fields: ["SYSCTL": key.sysctlName, "PATH": tree.path(for: key)])
         }
-        let enforcer: Enforcer
+        let enforcer: Enforcer, originals: Remembered?
         switch start(tree: tree, watch: watch, reload: reload) {
-        case .success(let started): enforcer = started
+        case .success(let started): (enforcer, originals) = started
         case .failure(let status): return status.rawValue
         }
         let interval = notifier.watchdogInterval()
@@ -79,7 +83,8 @@ public final class Daemon {
             }
             notifier.watchdog()
         }
-        return loop(Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload, watchdog: watchdog))
+        return loop(Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload,
+                            originals: originals, watchdog: watchdog))
     }
 
     /// The loop: wait for the earliest deadline or event, dispatch, repeat until a stop signal.
@@ -109,7 +114,7 @@ public final class Daemon {
                     for signal in running.signals.drain() {
                         if signal == SIGHUP { reload.requested(at: now) } else { stop = true }
                     }
-                    if stop { return shutDown(enforcer) }
+                    if stop { return shutDown(enforcer, originals: running.originals) }
                 }
                 if poller.isReady(running.inotify.fd) {
                     busy = route(running.inotify.drain(), to: running, at: now) || busy

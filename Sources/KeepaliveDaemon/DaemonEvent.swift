@@ -34,6 +34,10 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     /// The kernel's inotify queue overflowed: events were lost; the config is read again and
     /// every value re-checked.
     case eventsLost = "events-lost"
+    /// The saved originals file cannot be trusted; it was set aside.
+    case originalsRejected = "originals-rejected"
+    /// The originals could not be saved in the runtime directory.
+    case originalsNotSaved = "originals-not-saved"
     /// `WATCHDOG_USEC` asked for pings more often than the daemon honours.
     case watchdogClamped = "watchdog-clamped"
 
@@ -56,6 +60,8 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         case .restored: "69421b05ae624bb2b14ae6188799d9b0"
         case .watchdogClamped: "5a3f6e0c9b8d4e21a7c4d93f2e1b6a08"
         case .eventsLost: "d2b7c41e8a5f4c3b9e06f1a27c8d5e94"
+        case .originalsRejected: "7c0e93a1f54b4d6e8b2a1c9d3f6e0b47"
+        case .originalsNotSaved: "e4a81b6c2d9f4a0e93c57b1d8f2e6a35"
         }
     }
 
@@ -63,7 +69,8 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     public var level: Logger.Level {
         switch self {
         case .applied, .corrected, .started, .stopping, .restored: .info
-        case .drift, .sysctlConflict, .configWarning, .reloadRejected, .watchdogClamped, .eventsLost: .warning
+        case .drift, .sysctlConflict, .configWarning, .reloadRejected, .watchdogClamped, .eventsLost,
+             .originalsRejected, .originalsNotSaved: .warning
         case .contested, .applyFailed, .configRejected, .checkFailed, .startFailed: .error
         }
     }

@@ -9,7 +9,7 @@ import SystemdKit
 extension Daemon {
     /// Loads and applies the policy, then sends READY=1; returns the enforcer, or the exit
     /// status if the daemon cannot start.
-    func start(tree: SysctlTree, watch: SysctlWatch, reload: ReloadController) -> Result<Enforcer, ExitStatus> {
+    func start(tree: SysctlTree, watch: SysctlWatch, reload: ReloadController) -> Result<(Enforcer, Remembered?), ExitStatus> {
         let load = setup.loadPolicy()
         guard let policy = load.policy else {
             // A file that could not be read (EMFILE, EIO) is the system's failure, not the
@@ -25,8 +25,10 @@ extension Daemon {
             return .failure(systemError ? .systemFailure : .invalid)
         }
         logWarnings(load.diagnostics)
-        switch Enforcer.start(policy, tree: tree, watch: watch, log: log,
-                              netns: DaemonState.ownNetworkNamespace(syscalls: syscalls), at: MonotonicClock.now()) {
+        let netns = DaemonState.ownNetworkNamespace(syscalls: syscalls)
+        let remembered = recallOriginals(tree: tree, netns: netns)
+        switch Enforcer.start(policy, tree: tree, watch: watch, log: log, netns: netns,
+                              originals: remembered?.values, at: MonotonicClock.now()) {
         case .failure(let report):
             var status = ExitStatus.systemFailure
             for failure in report.failures {
@@ -41,7 +43,7 @@ extension Daemon {
             lastStatus = StatusLine.make(policy: policy, drift: [], contested: [], rejection: nil)
             notifier.ready(status: lastStatus)
             log.record(.started, "keepalived-tune started: \(lastStatus)", fields: ["PROFILE": policy.profile.name.rawValue])
-            return .success(enforcer)
+            return .success((enforcer, remembered))
         }
     }
 
@@ -57,6 +59,10 @@ extension Daemon {
         running.enforcer.hint()
         lastStatus = StatusLine.make(policy: running.enforcer.policy, drift: [], contested: [], rejection: reload.rejection)
         notifier.ready(status: lastStatus)
+        // Reporting only, so after READY=1: the sysctl.d scan reads a dozen files, and the
+        // state file's rename is slow on some disks.
+        if reload.rejection == nil { reportConflicts(running.enforcer.policy) }
+        publishState(running.enforcer)
     }
 
     /// Puts a freshly loaded policy in force, or keeps the last good one.
@@ -88,14 +94,14 @@ extension Daemon {
             return "cannot apply profile \(next.profile.name): \(report.failures.first?.description ?? "unknown error")"
         }
         running.reload.remember(load)
-        publishState(enforcer)
         log.applied(next, changes: report.changes, reason: "reload")
-        reportConflicts(next)
         return nil
     }
 
-    /// Sends STOPPING=1, restores the original values if configured, and returns 0.
-    func shutDown(_ enforcer: Enforcer) -> Int32 {
+    /// Sends STOPPING=1, restores the original values if configured (then forgets them),
+    /// and returns 0. With `restore-on-stop = no` the saved originals are kept, so that a
+    /// later start in this boot, with the setting switched, still knows them.
+    func shutDown(_ enforcer: Enforcer, originals remembered: Remembered?) -> Int32 {
         let policy = enforcer.policy
         notifier.stopping(status: "stopping")
         DaemonState.withdraw(from: setup.runtimeDirectory, syscalls: syscalls)
@@ -105,18 +111,26 @@ extension Daemon {
         let original = enforcer.originals
         let (restored, failures) = enforcer.restoreOriginals()
         for failure in failures { log.failed(failure, profile: policy.profile.name, context: .restore) }
+        let found = remembered.map { "the values found at first start (\(WallClock.format($0.savedAt)), saved in \($0.store.path))" }
+            ?? "the values found at start"
         let outcome = failures.isEmpty
-            ? "put back the values found at start, \(original.compact) (\(restored.count) changed)"
-            : "could not put back every value found at start (\(original.compact)): \(failures.count) failed, see the apply-failed entries; \(restored.count) restored"
-        log.record(.restored, "restore-on-stop: \(outcome)",
-                   fields: ["PROFILE": policy.profile.name.rawValue, "EXPECTED": original.compact])
+            ? "put back \(found), \(original.compact) (\(restored.count) changed)"
+            : "could not put back every one of \(found), \(original.compact): \(failures.count) failed, see the apply-failed entries; \(restored.count) restored"
+        if failures.isEmpty { remembered?.store.remove() }
+        var fields = ["PROFILE": policy.profile.name.rawValue, "EXPECTED": original.compact]
+        fields["ORIGINALS_FILE"] = remembered?.store.path
+        log.record(.restored, "restore-on-stop: \(outcome)", fields: fields)
         return ExitStatus.success.rawValue
     }
 
-    /// Publishes what this daemon enforces, for `apply` to explain itself (``DaemonState``).
+    /// Publishes what this daemon enforces, for `apply` to explain itself (``DaemonState``),
+    /// when it differs from what was published last.
     func publishState(_ enforcer: Enforcer) {
-        DaemonState(pid: getpid(), netns: enforcer.netns, profile: enforcer.policy.profile.name.rawValue,
-                    values: enforcer.policy.values).publish(in: setup.runtimeDirectory, syscalls: syscalls)
+        let state = DaemonState(pid: getpid(), netns: enforcer.netns, profile: enforcer.policy.profile.name.rawValue,
+                                values: enforcer.policy.values)
+        guard state != published else { return }
+        state.publish(in: setup.runtimeDirectory, syscalls: syscalls)
+        published = state
     }
 
     func logWarnings(_ diagnostics: [Diagnostic]) {

@@ -16,7 +16,7 @@ final class Enforcer {
     private let log: EventLog
     /// The policy in force.
     private(set) var policy: Policy
-    /// The values found before the first write, for `restore-on-stop`.
+    /// The values found before the first write in this boot, for `restore-on-stop`.
     let originals: KeepaliveValues
     /// The check interval of ``policy``, kept apart: the loop reads it on every wake-up, and
     /// reading it through the policy would copy the policy.
@@ -42,11 +42,13 @@ final class Enforcer {
 
     /// Puts `policy` in force through `tree`, all or nothing; returns the enforcer, or the
     /// failed report (nothing left changed).
+    /// `originals` are the values to restore on stop when they were found earlier (a
+    /// restart in the same boot); by default, the values found now.
     static func start(_ policy: Policy, tree: SysctlTree, watch: SysctlWatch, log: EventLog,
-                      netns: UInt64 = 0, at now: Instant) -> Result<Enforcer, ApplyReport> {
+                      netns: UInt64 = 0, originals: KeepaliveValues? = nil, at now: Instant) -> Result<Enforcer, ApplyReport> {
         let report = Applier.apply(policy.values, to: tree)
         guard report.succeeded, let before = report.before else { return .failure(report) }
-        let enforcer = Enforcer(policy, tree: tree, watch: watch, log: log, netns: netns, originals: before, at: now)
+        let enforcer = Enforcer(policy, tree: tree, watch: watch, log: log, netns: netns, originals: originals ?? before, at: now)
         log.applied(policy, changes: report.changes, reason: "start")
         return .success(enforcer)
     }

@@ -53,6 +53,9 @@ public struct Setup: Sendable {
     /// The lock every writer of the values takes.
     public func applyLock() -> ApplyLock { ApplyLock(directory: runtimeDirectory, syscalls: syscalls) }
 
+    /// Whether ownership and permissions of what is read are checked (running as root).
+    public var strictModes: Bool { reader.strictModes }
+
     /// The system-call seam every file and event source of this setup goes through.
     public var syscalls: Syscalls { reader.syscalls }
 

@@ -25,8 +25,13 @@ struct StatusCommand: Command {
         let drift = actual.differences(from: policy.values)
         let conflicts = setup.sysctlConfScanner().conflicts(with: policy.values)
         if options.json {
-            Output.json(StatusJSON.make(policy: policy, actual: actual, drift: drift,
-                                        configFiles: load.configFiles, conflicts: conflicts))
+            var json = StatusJSON.make(policy: policy, actual: actual, drift: drift,
+                                       configFiles: load.configFiles, conflicts: conflicts)
+            if case .object(var members) = json {
+                members["originals"] = OriginalsView(setup).json
+                json = .object(members)
+            }
+            Output.json(json)
             return
         }
         let config = policy.config
@@ -42,6 +47,7 @@ struct StatusCommand: Command {
         Output.table(rows).forEach { print($0) }
         print("")
         print("dead peers found after: \(actual.detectionDescription) now; \(Output.detection(policy.values.detectionSeconds)) with the profile")
+        print("originals: \(OriginalsView(setup).text)")
         print(drift.isEmpty ? "state:    in force" : "state:    DRIFT (\(drift.count) of 3 values differ)")
         for conflict in conflicts { print("conflict: \(conflict.message)") }
     }
@@ -72,5 +78,42 @@ enum StatusJSON {
                      "line": conflict.assignment.location.line.json])
         })
         return .object(members)
+    }
+}
+
+/// The originals the daemon saved in this boot (for `restore-on-stop`), as `status` shows
+/// them. Only looked at: a file that cannot be trusted is left for the daemon to set aside.
+struct OriginalsView {
+    let path: String
+    let loaded: OriginalsStore.Loaded
+    let values: KeepaliveValues?
+
+    init(_ setup: Setup) {
+        let store = OriginalsStore(directory: setup.runtimeDirectory, strictModes: setup.strictModes)
+        path = store.path
+        loaded = store.load(boot: OriginalsStore.bootID(), setAside: false)
+        if case .found(let originals) = loaded {
+            values = originals.values[DaemonState.ownNetworkNamespace()]
+        } else {
+            values = nil
+        }
+    }
+
+    var text: String {
+        switch loaded {
+        case .found(let originals) where values != nil:
+            return "\(values!.compact), found at first start, \(WallClock.format(originals.savedAt)), saved in \(path)"
+        case .rejected(let reason, _):
+            return "\(path) cannot be trusted (\(reason)); the daemon will set it aside"
+        default:
+            return "none saved in this boot (the daemon saves them in \(path) at its first start)"
+        }
+    }
+
+    /// The saved originals, or `nil` (the key is left out) when there are none.
+    var json: JSONValue? {
+        guard case .found(let originals) = loaded, let values else { return nil }
+        return .object(["values": ProfileJSON.values(values), "saved_at": .string(WallClock.format(originals.savedAt)),
+                        "file": .string(path)])
     }
 }

@@ -60,6 +60,7 @@ extension Syscalls {
         seam.lockFile = { fd in trace.record("flock", "\(fd)"); return base.lockFile(fd) }
         seam.rename = { from, to in trace.record("rename", to); return base.rename(from, to) }
         seam.unlink = { path in trace.record("unlink", path); return base.unlink(path) }
+        seam.changeMode = { fd, mode in trace.record("fchmod", "\(fd)"); return base.changeMode(fd, mode) }
         return seam
     }
 }

@@ -59,6 +59,8 @@ public struct Syscalls: Sendable {
     public var rename: @Sendable (_ from: String, _ to: String) -> Result<Void, Errno>
     /// `unlink(2)`.
     public var unlink: @Sendable (_ path: String) -> Result<Void, Errno>
+    /// `fchmod(2)`.
+    public var changeMode: @Sendable (_ fd: Int32, _ mode: UInt32) -> Result<Void, Errno>
 
     /// The real C library calls, retried on EINTR.
     public static let live = Syscalls(
@@ -131,7 +133,8 @@ public struct Syscalls: Sendable {
         makeDirectory: { path, mode in Glibc.mkdir(path, mode_t(mode)) == 0 ? .success(()) : .failure(.current) },
         lockFile: { fd in retrying { flock(fd, LOCK_EX | LOCK_NB) }.map { _ in () } },
         rename: { from, to in Glibc.rename(from, to) == 0 ? .success(()) : .failure(.current) },
-        unlink: { path in Glibc.unlink(path) == 0 ? .success(()) : .failure(.current) })
+        unlink: { path in Glibc.unlink(path) == 0 ? .success(()) : .failure(.current) },
+        changeMode: { fd, mode in fchmod(fd, mode_t(mode)) == 0 ? .success(()) : .failure(.current) })
 
     /// Runs a call until it does not fail with EINTR.
     private static func retrying<T: BinaryInteger>(_ call: () -> T) -> Result<T, Errno> {

@@ -49,7 +49,8 @@ public final class DaemonUnderTest: @unchecked Sendable {
     private var process: Process?
     /// The never-read notify socket, when there is one.
     private var unreadNotify: UnreadSocket?
-    private let exited = DispatchSemaphore(value: 0)
+    /// Signalled when the current process exits (a new one for each start).
+    private var exited = DispatchSemaphore(value: 0)
 
     /// Prepares a config (if given) and profile files; the daemon is not started yet.
     public init(config: String?, profiles: [String: String] = [:], sink: JournalSink = .receiver,
@@ -156,10 +157,20 @@ public final class DaemonUnderTest: @unchecked Sendable {
             let console = self.console
             readLines(from: pipe.fileHandleForReading) { console.append(["LINE": String(decoding: $0, as: UTF8.self)]) }
         }
-        let exited = self.exited
+        let exited = DispatchSemaphore(value: 0)
+        self.exited = exited
         process.terminationHandler = { _ in exited.signal() }
         try namespace.run { try process.run() }
         self.process = process
+    }
+
+    /// Kills the daemon with SIGKILL, as a crash would, and waits until it is gone; returns
+    /// whether it went. ``start(_:environment:)`` may then start it again in the same
+    /// namespace, with the same files.
+    @discardableResult
+    public func crash() -> Bool {
+        signal(SIGKILL)
+        return waitForExit() != nil
     }
 
     /// The daemon's process id.

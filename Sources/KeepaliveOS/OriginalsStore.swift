@@ -1,0 +1,98 @@
+import KeepaliveModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the ``Originals`` live: `RUNTIME/originals`, written whole (a temp file renamed
+/// over it), readable by root only.
+///
+/// A file that cannot be trusted (unparsable, another format version or boot, not owned by
+/// root, writable by group or others, not a regular file) is renamed aside to
+/// `originals.rejected` and reported; the values found now are then taken as the originals.
+public struct OriginalsStore: Sendable {
+    /// The file.
+    public let path: String
+    let syscalls: Syscalls
+    /// Whether ownership and permissions are checked (running as root).
+    let strictModes: Bool
+
+    public init(directory: String, syscalls: Syscalls = .live, strictModes: Bool = geteuid() == 0) {
+        path = "\(directory)/originals"
+        self.syscalls = syscalls
+        self.strictModes = strictModes
+    }
+
+    /// What loading found.
+    public enum Loaded: Sendable {
+        /// No file: the first start of this boot.
+        case missing
+        case found(Originals)
+        /// A file that cannot be trusted: why, and where it was moved (`nil`: left in place,
+        /// or it could not be moved).
+        case rejected(reason: String, movedTo: String?)
+    }
+
+    /// Loads the originals saved in this boot. With `setAside`, a file that cannot be trusted
+    /// is renamed aside (the daemon does this; `status` only looks).
+    public func load(boot: String, setAside: Bool = true) -> Loaded {
+        let fd: Int32
+        switch syscalls.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
+        case .success(let opened): fd = opened
+        case .failure(let error) where error.code == ENOENT: return .missing
+        case .failure(let error): return reject("it cannot be opened: \(error)", setAside: setAside)
+        }
+        defer { syscalls.close(fd) }
+        guard case .success(let status) = syscalls.fstat(fd) else { return reject("it cannot be examined", setAside: setAside) }
+        if status.kind != .regular { return reject("it is not a regular file", setAside: setAside) }
+        if strictModes && status.owner != 0 { return reject("it is owned by uid \(status.owner), not root", setAside: setAside) }
+        if status.mode & 0o022 != 0 {
+            return reject("it is writable by group or others (mode \(String(status.mode & 0o7777, radix: 8)))", setAside: setAside)
+        }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        guard case .success(let count) = buffer.withUnsafeMutableBytes({ syscalls.pread(fd, $0, 0) }), count < buffer.count else {
+            return reject("it cannot be read whole", setAside: setAside)
+        }
+        switch Originals.parse(String(decoding: buffer.prefix(count), as: UTF8.self), boot: boot) {
+        case .success(let originals): return .found(originals)
+        case .failure(let problem): return reject("\(problem)", setAside: setAside)
+        }
+    }
+
+    private func reject(_ reason: String, setAside: Bool) -> Loaded {
+        guard setAside else { return .rejected(reason: reason, movedTo: nil) }
+        let aside = path + ".rejected"
+        if case .success = syscalls.rename(path, aside) { return .rejected(reason: reason, movedTo: aside) }
+        return .rejected(reason: reason, movedTo: nil)
+    }
+
+    /// Saves `originals` whole: a temp file (mode 0600) renamed over the file. Returns the
+    /// error if it could not be saved.
+    public func save(_ originals: Originals) -> Errno? {
+        let directory = PathWalk.directory(of: path)
+        if case .failure(let error) = syscalls.makeDirectory(directory, 0o755), error.code != EEXIST { return error }
+        let temporary = path + ".new"
+        _ = syscalls.unlink(temporary)
+        let fd: Int32
+        switch syscalls.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW) {
+        case .success(let opened): fd = opened
+        case .failure(let error): return error
+        }
+        let bytes = Array(originals.text.utf8)
+        let written = bytes.withUnsafeBytes { syscalls.pwrite(fd, $0, 0) }
+        let mode = syscalls.changeMode(fd, 0o600)
+        syscalls.close(fd)
+        if case .failure(let error) = written { return error }
+        if case .failure(let error) = mode { return error }
+        if case .failure(let error) = syscalls.rename(temporary, path) { return error }
+        return nil
+    }
+
+    /// Removes the file (after a clean stop put the originals back).
+    public func remove() { _ = syscalls.unlink(path) }
+
+    /// This boot's id (`/proc/sys/kernel/random/boot_id`), or `unknown`.
+    public static func bootID(syscalls: Syscalls = .live) -> String {
+        FileReader.smallFile("/proc/sys/kernel/random/boot_id", syscalls: syscalls)?
+            .split(whereSeparator: { $0 == "\n" || $0 == " " }).first.map(String.init) ?? "unknown"
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import KeepaliveModel
+import KeepaliveOS
+import KeepaliveTestKit
+import Testing
+
+/// Issue 17: `restore-on-stop` survives a crash. The values found at the first start of a
+/// boot are kept in the runtime directory; a later start in the same boot takes them from
+/// there instead of the values in force then (the profile's, after a crash).
+@Suite("Originals survive a crash", .serialized,
+       .enabled(if: DaemonUnderTest.unavailableReason == nil, Comment(rawValue: DaemonUnderTest.unavailableReason ?? "")))
+struct OriginalsSurviveACrashTests {
+    /// Start, kill -9, start again, SIGTERM: the namespace ends at its true originals.
+    @Test func aCrashAndRestartStillRestoresTheTrueOriginals() throws {
+        let daemon = try DaemonUnderTest(config: serverConfig + "restore-on-stop = yes\n")
+        let runtime = daemon.directory.url("run")
+        try daemon.start(["--runtime-dir", runtime])
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        #expect(try daemon.values() == "1800/30/3")
+        let saved = try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8)
+        #expect(saved.contains("net.ipv4.tcp_keepalive_time 7200"))
+        #expect(try FileManager.default.attributesOfItem(atPath: "\(runtime)/originals")[.posixPermissions] as? Int == 0o600)
+        try crashRestartAndStop(daemon, runtime: runtime)
+        #expect(try daemon.values() == "7200/75/9")
+        let restored = try #require(daemon.waitForEvent("restored"), "\(daemon.journalText)")
+        #expect(restored.entry["MESSAGE"]?.contains("found at first start") == true)
+        #expect(restored.entry["ORIGINALS_FILE"] == "\(runtime)/originals")
+        #expect(!FileManager.default.fileExists(atPath: "\(runtime)/originals"), "a clean stop that restored forgets them")
+    }
+
+    /// With `restore-on-stop = no`, a crash and restart change nothing from before: the
+    /// profile stays after the stop, and the file stays for a later switch of the setting.
+    @Test func withoutRestoreOnStopACrashChangesNothing() throws {
+        let daemon = try DaemonUnderTest(config: serverConfig)
+        let runtime = daemon.directory.url("run")
+        try daemon.start(["--runtime-dir", runtime])
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try crashRestartAndStop(daemon, runtime: runtime)
+        #expect(try daemon.values() == "1800/30/3")
+        #expect(try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8).contains("tcp_keepalive_time 7200"))
+    }
+
+    /// A file that cannot be trusted is reported, set aside, and nothing is restored from it.
+    @Test func aDamagedFileIsReportedAndNothingIsRestoredFromIt() throws {
+        let daemon = try DaemonUnderTest(config: serverConfig + "restore-on-stop = yes\n")
+        let runtime = daemon.directory.url("run")
+        let file = try daemon.directory.write("run/originals", "keepalived-tune-originals 9\nnetns 1 net.ipv4.tcp_keepalive_time 1000\n")
+        chmod(file, 0o600)
+        try daemon.start(["--runtime-dir", runtime])
+        let rejected = try #require(daemon.waitForEvent("originals-rejected"), "\(daemon.journalText)")
+        #expect(rejected.entry["MESSAGE"]?.contains("format version 9 is not 1") == true)
+        #expect(rejected.entry["MESSAGE"]?.contains("renamed aside to \(file).rejected") == true)
+        #expect(FileManager.default.fileExists(atPath: "\(file).rejected"))
+        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        #expect(try daemon.values() == "7200/75/9")
+    }
+}
+
+/// Kills the daemon with SIGKILL, starts it again with the same runtime directory, waits for
+/// its READY=1, then stops it cleanly with SIGTERM.
+func crashRestartAndStop(_ daemon: DaemonUnderTest, runtime: String) throws {
+    #expect(daemon.crash())
+    let ready = daemon.notify.all.count
+    try daemon.start(["--runtime-dir", runtime])
+    _ = try #require(daemon.waitForNotify(from: ready) { $0["READY"] == "1" })
+    daemon.signal(SIGTERM)
+    #expect(daemon.waitForExit() == 0)
+}
+
+/// Each kind of damaged or foreign originals file, in-process.
+@Suite("Originals store")
+struct OriginalsStoreTests {
+    static let boot = "5b1e8c0e-test"
+    static let good = Originals(boot: boot, savedAt: 1_764_672_600, values: [4026531840: .kernelDefaults]).text
+
+    @Test func savedWholeAndReadBack() throws {
+        let directory = try TemporaryDirectory()
+        let store = OriginalsStore(directory: directory.url("run"))
+        let originals = Originals(boot: Self.boot, savedAt: 1, values: [7: KeepaliveValues(time: 600, intvl: 10, probes: 4)])
+        #expect(store.save(originals) == nil)
+        guard case .found(let read) = store.load(boot: Self.boot) else { Issue.record("not found"); return }
+        #expect(read == originals)
+    }
+
+    @Test(arguments: [
+        ("garbage\n", "it is not a keepalived-tune originals file"),
+        ("keepalived-tune-originals 2\n", "its format version 2 is not 1"),
+        (good.replacingOccurrences(of: boot, with: "another-boot"), "it was saved in another boot (another-boot)"),
+        (good.replacingOccurrences(of: "tcp_keepalive_intvl 75", with: "tcp_keepalive_intvl x"), "line 5 is malformed"),
+        (good.split(separator: "\n").dropLast().joined(separator: "\n") + "\n", "namespace 4026531840 lacks one of the three keys"),
+    ])
+    func aFileThatDoesNotParseWholeIsSetAside(text: String, reason: String) throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("originals", text)
+        chmod(file, 0o600)
+        guard case .rejected(let why, let movedTo) = OriginalsStore(directory: directory.path).load(boot: Self.boot) else {
+            Issue.record("trusted: \(text)"); return
+        }
+        #expect(why == reason)
+        #expect(movedTo == file + ".rejected")
+        #expect(!FileManager.default.fileExists(atPath: file))
+    }
+
+    @Test func aFileOthersCanWriteIsSetAside() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("originals", Self.good)
+        chmod(file, 0o622)
+        guard case .rejected(let why, _) = OriginalsStore(directory: directory.path).load(boot: Self.boot) else {
+            Issue.record("trusted"); return
+        }
+        #expect(why == "it is writable by group or others (mode 622)")
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "needs root to chown"))
+    func aFileRootDoesNotOwnIsSetAside() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("originals", Self.good)
+        chmod(file, 0o600)
+        chown(file, 65534, 65534)
+        guard case .rejected(let why, _) = OriginalsStore(directory: directory.path, strictModes: true).load(boot: Self.boot) else {
+            Issue.record("trusted"); return
+        }
+        #expect(why == "it is owned by uid 65534, not root")
+    }
+}
