@@ -120,16 +120,13 @@ public final class Daemon {
                     busy = route(running.inotify.drain(), to: running, at: now) || busy
                 }
             }
-            if !reload.isIdle {
-                busy = true
-                stepReload(running, at: now)
-            }
+            if !reload.isIdle, stepReload(running, at: now) { busy = true }
             if enforcer.tick(at: now) {
                 busy = true
                 updateStatus(running, at: now)
             }
             if running.watchdog?.tick(at: now, ping: { notifier.watchdog() }) == true {
-                busy = true   // sd_notify(3) runs libsystemd code the checks never need
+                busy = true   // the notify send is code the idle check never runs
             }
         }
     }

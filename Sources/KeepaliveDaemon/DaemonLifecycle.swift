@@ -48,13 +48,18 @@ extension Daemon {
     }
 
     /// Moves a pending reload on: reads when due (RELOADING=1 first), and puts what was
-    /// read whole in force, answering READY=1.
-    func stepReload(_ running: Running, at now: Instant) {
+    /// read whole in force, answering READY=1. Returns whether it read or applied anything
+    /// (a reload that only waits runs no code beyond the loop's).
+    func stepReload(_ running: Running, at now: Instant) -> Bool {
         let reload = running.reload
+        var worked = false
         let load = reload.step(at: now,
                                announce: { notifier.reloading(monotonicMicroseconds: MonotonicClock.now().microseconds) },
-                               drain: { route(running.inotify.drain(), to: running, at: MonotonicClock.now()) })
-        guard let load else { return }
+                               drain: {
+                                   worked = true
+                                   route(running.inotify.drain(), to: running, at: MonotonicClock.now())
+                               })
+        guard let load else { return worked }
         reload.rejection = apply(load, running)
         running.enforcer.hint()
         lastStatus = StatusLine.make(policy: running.enforcer.policy, drift: [], contested: [], rejection: reload.rejection)
@@ -63,6 +68,7 @@ extension Daemon {
         // state file's rename is slow on some disks.
         if reload.rejection == nil { reportConflicts(running.enforcer.policy) }
         publishState(running.enforcer)
+        return true
     }
 
     /// Puts a freshly loaded policy in force, or keeps the last good one.
