@@ -95,8 +95,9 @@ public struct SocketRecord: Sendable, Hashable {
         self.options = options
     }
 
-    /// Whether the application has closed it (orphan: no inode, not a time-wait sock).
-    public var orphaned: Bool { inode == 0 && timer != .timeWait && state != .timeWait }
+    /// Whether the application has closed it and the kernel finishes it alone: no inode
+    /// (an orphan, or a FIN-WAIT-2 that became a timewait sock), not in TIME-WAIT proper.
+    public var orphaned: Bool { inode == 0 && state != .timeWait }
 
     /// What the timer says about keepalive, when nothing better is known.
     public var inferredKeepalive: Keepalive {

@@ -1,0 +1,75 @@
+import Foundation
+import KeepaliveModel
+import KeepaliveOS
+import KeepaliveTestKit
+import Testing
+
+/// The sock_diag parser against dumps a real kernel gave (Tests/Fixtures/sockdiag, made by
+/// its record.py in a private namespace), and the reply's error paths.
+@Suite("sock_diag replies")
+struct SockDiagTests {
+    static func fixture(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: FileList.packageRoot + "/Tests/Fixtures/sockdiag/\(name)")))
+    }
+
+    static func sockets(_ name: String) throws -> [DiagSocket] {
+        try SockDiag.parse(fixture(name)).get()
+    }
+
+    @Test func everyRecordedConnectionIsThereWithItsStateAndTimer() throws {
+        let sockets = try Self.sockets("inet.bin")
+        let sysctls = ReapingSysctls()
+        func verdict(_ socket: DiagSocket) -> Reaping.Reaper { Reaping.verdict(socket.record, sysctls: sysctls).reapedBy }
+        let toServer = sockets.filter { $0.remote == "127.0.0.1:41000" }
+        let plain = try #require(toServer.first { $0.record.state == .established && $0.record.timer == .none })
+        #expect(plain.record.keepalive == .inferred(on: false))
+        #expect(verdict(plain) == .never)
+        #expect(plain.record.inode != 0)
+        let keepalive = try #require(toServer.first { $0.record.state == .established && $0.record.timer == .keepalive })
+        #expect(keepalive.record.keepalive == .inferred(on: true))
+        #expect(verdict(keepalive) == .keepalive)
+        #expect(keepalive.record.expiresMilliseconds > 7_000_000, "the kernel's 7200 s default, less a moment")
+        let closed = try #require(toServer.first { $0.record.state == .finWait2 })
+        #expect(closed.record.orphaned)
+        #expect(verdict(closed) == .finTimeout)
+        let closeWait = try #require(sockets.first { $0.local == "127.0.0.1:41000" && $0.record.state == .closeWait })
+        #expect(verdict(closeWait) == .never)
+        let timeWait = try #require(sockets.first { $0.local == "127.0.0.1:41002" && $0.record.state == .timeWait })
+        #expect(verdict(timeWait) == .timeWait)
+        #expect(sockets.allSatisfy { $0.record.idleMilliseconds != nil || $0.record.timer == .timeWait }, "tcp_info came with each full socket")
+    }
+
+    @Test func ipv6AddressesAreBracketed() throws {
+        let sockets = try Self.sockets("inet6.bin")
+        #expect(sockets.contains { $0.local == "[::1]:41001" && $0.record.state == .established })
+        #expect(sockets.contains { $0.remote == "[::1]:41001" })
+    }
+
+    @Test func theRequestAsksForTCPInEveryStateButListenWithTCPInfo() {
+        let request = SockDiag.request(family: AF_INET6, sequence: 7)
+        #expect(request.count == 72)
+        #expect(request[4] == 20 && request[6] == 0x01 && request[7] == 0x03, "SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST|NLM_F_DUMP")
+        #expect(request[16] == UInt8(AF_INET6) && request[17] == UInt8(IPPROTO_TCP) && request[18] == 2)
+        #expect(Array(request[20..<24]) == [0xFF, 0x0B, 0, 0], "every state, 1 << TCP_STATE, but LISTEN (bit 10)")
+    }
+
+    /// A netlink message: header and payload.
+    static func message(type: UInt16, flags: UInt16 = 2, _ payload: [UInt8] = []) -> [UInt8] {
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: UInt32(16 + payload.count).littleEndian) { bytes += $0 }
+        withUnsafeBytes(of: type.littleEndian) { bytes += $0 }
+        withUnsafeBytes(of: flags.littleEndian) { bytes += $0 }
+        bytes += [UInt8](repeating: 0, count: 8) + payload
+        return bytes
+    }
+
+    @Test func errorsInterruptionsAndTruncationAreFailures() throws {
+        var errno: [UInt8] = []
+        withUnsafeBytes(of: Int32(-EPERM).littleEndian) { errno += $0 }
+        #expect(SockDiag.parse(Self.message(type: 2, errno + [UInt8](repeating: 0, count: 16))) == .failure(.kernel(EPERM)))
+        let whole = try Self.fixture("inet.bin")
+        #expect(SockDiag.parse(Array(whole.dropLast(20))) == .failure(.truncated))
+        #expect(SockDiag.parse(Self.message(type: 20, flags: 0x12, [UInt8](repeating: 0, count: 72))) == .failure(.interrupted))
+        #expect(SockDiag.parse(Self.message(type: 3)) == .success([]))
+    }
+}
