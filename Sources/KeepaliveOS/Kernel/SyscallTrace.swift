@@ -61,6 +61,8 @@ extension Syscalls {
         seam.rename = { from, to in trace.record("rename", to); return base.rename(from, to) }
         seam.unlink = { path in trace.record("unlink", path); return base.unlink(path) }
         seam.changeMode = { fd, mode in trace.record("fchmod", "\(fd)"); return base.changeMode(fd, mode) }
+        seam.socket = { domain, type, proto in trace.record("socket", "\(domain)"); return base.socket(domain, type, proto) }
+        seam.send = { fd, bytes in trace.record("send", "\(fd)"); return base.send(fd, bytes) }
         return seam
     }
 }

@@ -61,6 +61,10 @@ public struct Syscalls: Sendable {
     public var unlink: @Sendable (_ path: String) -> Result<Void, Errno>
     /// `fchmod(2)`.
     public var changeMode: @Sendable (_ fd: Int32, _ mode: UInt32) -> Result<Void, Errno>
+    /// `socket(2)`, close-on-exec.
+    public var socket: @Sendable (_ domain: Int32, _ type: Int32, _ protocol: Int32) -> Result<Int32, Errno>
+    /// `send(2)` of the whole buffer (a datagram).
+    public var send: @Sendable (_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, Errno>
 
     /// The real C library calls, retried on EINTR.
     public static let live = Syscalls(
@@ -134,7 +138,12 @@ public struct Syscalls: Sendable {
         lockFile: { fd in retrying { flock(fd, LOCK_EX | LOCK_NB) }.map { _ in () } },
         rename: { from, to in Glibc.rename(from, to) == 0 ? .success(()) : .failure(.current) },
         unlink: { path in Glibc.unlink(path) == 0 ? .success(()) : .failure(.current) },
-        changeMode: { fd, mode in fchmod(fd, mode_t(mode)) == 0 ? .success(()) : .failure(.current) })
+        changeMode: { fd, mode in fchmod(fd, mode_t(mode)) == 0 ? .success(()) : .failure(.current) },
+        socket: { domain, type, proto in
+            let fd = Glibc.socket(domain, type | Int32(SOCK_CLOEXEC.rawValue), proto)
+            return fd >= 0 ? .success(fd) : .failure(.current)
+        },
+        send: { fd, bytes in retrying { Int(Glibc.send(fd, bytes.baseAddress, bytes.count, 0)) } })
 
     /// Runs a call until it does not fail with EINTR.
     private static func retrying<T: BinaryInteger>(_ call: () -> T) -> Result<T, Errno> {

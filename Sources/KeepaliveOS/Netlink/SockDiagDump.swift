@@ -1,0 +1,52 @@
+import KeepaliveModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension SockDiag {
+    /// Dumps the TCP sockets of `family` (AF_INET or AF_INET6) in the network namespace of the
+    /// calling thread: a netlink socket sees the namespace it was created in, so to audit
+    /// another namespace, call this on a thread that has entered it. An interrupted dump (the
+    /// socket table changed meanwhile) is done again, up to three times. Needs no privilege.
+    public static func dump(family: Int32, syscalls: Syscalls = .live) -> Result<[DiagSocket], Failure> {
+        var outcome: Result<[DiagSocket], Failure> = .failure(.interrupted)
+        for attempt in 1...3 {
+            outcome = dumpOnce(family: family, sequence: UInt32(attempt), syscalls: syscalls)
+            guard case .failure(.interrupted) = outcome else { return outcome }
+        }
+        return outcome
+    }
+
+    private static func dumpOnce(family: Int32, sequence: UInt32, syscalls: Syscalls) -> Result<[DiagSocket], Failure> {
+        let fd: Int32
+        switch syscalls.socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue), 4 /* NETLINK_SOCK_DIAG */) {
+        case .success(let opened): fd = opened
+        case .failure(let error): return .failure(.kernel(error.code))
+        }
+        defer { syscalls.close(fd) }
+        let request = SockDiag.request(family: family, sequence: sequence)
+        if case .failure(let error) = request.withUnsafeBytes({ syscalls.send(fd, $0) }) { return .failure(.kernel(error.code)) }
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            guard case .success(let count) = buffer.withUnsafeMutableBytes({ syscalls.read(fd, $0) }), count > 0 else {
+                return .failure(.truncated)
+            }
+            reply += buffer.prefix(count)
+            if endsDump(buffer.prefix(count)) { return parse(reply) }
+        }
+    }
+
+    /// Whether a datagram holds the message that ends a dump (NLMSG_DONE or NLMSG_ERROR).
+    static func endsDump(_ datagram: ArraySlice<UInt8>) -> Bool {
+        var offset = 0
+        while offset + 16 <= datagram.count {
+            let length = Int(load(UInt32.self, datagram, offset))
+            let type = load(UInt16.self, datagram, offset + 4)
+            if type == done || type == error { return true }
+            guard length >= 16 else { return true }   // malformed: let parse say so
+            offset += (length + 3) & ~3
+        }
+        return false
+    }
+}
