@@ -13,3 +13,10 @@ int kt_block_daemon_signals(void);
 
 /// Reads one pending signal from a signalfd: its number, 0 if none is pending, -1 on error.
 int kt_signalfd_read(int fd);
+
+/// pidfd_open(2): a descriptor for process `pid`; -1 with errno on failure (Linux 5.3).
+int kt_pidfd_open(int pid);
+
+/// pidfd_getfd(2): a duplicate, in this process, of descriptor `targetfd` of the process
+/// behind `pidfd`; -1 with errno on failure (Linux 5.6; needs ptrace-attach rights over it).
+int kt_pidfd_getfd(int pidfd, int targetfd);

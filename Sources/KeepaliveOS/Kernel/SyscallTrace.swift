@@ -63,6 +63,9 @@ extension Syscalls {
         seam.changeMode = { fd, mode in trace.record("fchmod", "\(fd)"); return base.changeMode(fd, mode) }
         seam.socket = { domain, type, proto in trace.record("socket", "\(domain)"); return base.socket(domain, type, proto) }
         seam.send = { fd, bytes in trace.record("send", "\(fd)"); return base.send(fd, bytes) }
+        seam.duplicateDescriptor = { pid, fd in trace.record("pidfd_getfd", "\(pid)/\(fd)"); return base.duplicateDescriptor(pid, fd) }
+        seam.socketOption = { fd, level, name in trace.record("getsockopt", "\(fd)"); return base.socketOption(fd, level, name) }
+        seam.setSocketOption = { fd, level, name, value in trace.record("setsockopt", "\(fd)"); return base.setSocketOption(fd, level, name, value) }
         return seam
     }
 }

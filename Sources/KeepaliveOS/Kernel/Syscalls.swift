@@ -65,6 +65,12 @@ public struct Syscalls: Sendable {
     public var socket: @Sendable (_ domain: Int32, _ type: Int32, _ protocol: Int32) -> Result<Int32, Errno>
     /// `send(2)` of the whole buffer (a datagram).
     public var send: @Sendable (_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, Errno>
+    /// `pidfd_open(2)` then `pidfd_getfd(2)`: a duplicate of another process's descriptor.
+    public var duplicateDescriptor: @Sendable (_ pid: Int32, _ fd: Int32) -> Result<Int32, Errno>
+    /// `getsockopt(2)` of an int option.
+    public var socketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Int32, Errno>
+    /// `setsockopt(2)` of an int option.
+    public var setSocketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) -> Result<Void, Errno>
 
     /// The real C library calls, retried on EINTR.
     public static let live = Syscalls(
@@ -143,7 +149,23 @@ public struct Syscalls: Sendable {
             let fd = Glibc.socket(domain, type | Int32(SOCK_CLOEXEC.rawValue), proto)
             return fd >= 0 ? .success(fd) : .failure(.current)
         },
-        send: { fd, bytes in retrying { Int(Glibc.send(fd, bytes.baseAddress, bytes.count, 0)) } })
+        send: { fd, bytes in retrying { Int(Glibc.send(fd, bytes.baseAddress, bytes.count, 0)) } },
+        duplicateDescriptor: { pid, fd in
+            let pidfd = kt_pidfd_open(pid)
+            guard pidfd >= 0 else { return .failure(.current) }
+            defer { _ = Glibc.close(pidfd) }
+            let copy = kt_pidfd_getfd(pidfd, fd)
+            return copy >= 0 ? .success(copy) : .failure(.current)
+        },
+        socketOption: { fd, level, name in
+            var value: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            return getsockopt(fd, level, name, &value, &length) == 0 ? .success(value) : .failure(.current)
+        },
+        setSocketOption: { fd, level, name, value in
+            var value = value
+            return setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 ? .success(()) : .failure(.current)
+        })
 
     /// Runs a call until it does not fail with EINTR.
     private static func retrying<T: BinaryInteger>(_ call: () -> T) -> Result<T, Errno> {

@@ -1,0 +1,51 @@
+import KeepaliveModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Another process's socket, reached through a `pidfd_getfd(2)` duplicate: the same socket,
+/// so what is read is exact and what is set is seen by its owner. Needs ptrace-attach rights
+/// over the owner (root, or CAP_SYS_PTRACE); EPERM otherwise.
+public struct SocketAccess: Sendable {
+    let syscalls: Syscalls
+
+    public init(syscalls: Syscalls = .live) { self.syscalls = syscalls }
+
+    /// The socket's keepalive and its own timing (`SO_KEEPALIVE`, `TCP_KEEPIDLE`,
+    /// `TCP_KEEPINTVL`, `TCP_KEEPCNT`, `TCP_USER_TIMEOUT`). The TCP_KEEP* the kernel reports
+    /// are the sysctls' when the socket set none of its own, so they are not reported as the
+    /// socket's (`options` stays empty) unless they differ from `sysctls`.
+    public func inspect(pid: Int32, fd: Int32, sysctls: KeepaliveValues) -> Result<(on: Bool, options: SocketRecord.Options), Errno> {
+        withDuplicate(pid: pid, fd: fd) { (copy: Int32) throws(Errno) -> (on: Bool, options: SocketRecord.Options) in
+            let on = try syscalls.socketOption(copy, SOL_SOCKET, SO_KEEPALIVE).get() != 0
+            let idle = Int(try syscalls.socketOption(copy, Int32(IPPROTO_TCP), TCP_KEEPIDLE).get())
+            let intvl = Int(try syscalls.socketOption(copy, Int32(IPPROTO_TCP), TCP_KEEPINTVL).get())
+            let count = Int(try syscalls.socketOption(copy, Int32(IPPROTO_TCP), TCP_KEEPCNT).get())
+            let timeout = Int(try syscalls.socketOption(copy, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT).get())
+            return (on, SocketRecord.Options(idle: idle == sysctls.time ? nil : idle,
+                                             interval: intvl == sysctls.intvl ? nil : intvl,
+                                             count: count == sysctls.probes ? nil : count,
+                                             userTimeoutMilliseconds: timeout == 0 ? nil : timeout))
+        }
+    }
+
+    /// Turns `SO_KEEPALIVE` on for the socket (no per-socket timing: the namespace's
+    /// sysctls govern it). Returns whether it changed anything (it was off).
+    public func enableKeepalive(pid: Int32, fd: Int32) -> Result<Bool, Errno> {
+        withDuplicate(pid: pid, fd: fd) { (copy: Int32) throws(Errno) -> Bool in
+            if try syscalls.socketOption(copy, SOL_SOCKET, SO_KEEPALIVE).get() != 0 { return false }
+            try syscalls.setSocketOption(copy, SOL_SOCKET, SO_KEEPALIVE, 1).get()
+            return true
+        }
+    }
+
+    private func withDuplicate<T>(pid: Int32, fd: Int32, _ body: (Int32) throws(Errno) -> T) -> Result<T, Errno> {
+        let copy: Int32
+        switch syscalls.duplicateDescriptor(pid, fd) {
+        case .success(let duplicate): copy = duplicate
+        case .failure(let error): return .failure(error)
+        }
+        defer { syscalls.close(copy) }
+        do { return .success(try body(copy)) } catch { return .failure(error) }
+    }
+}
