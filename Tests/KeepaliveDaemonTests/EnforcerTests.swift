@@ -50,6 +50,18 @@ struct EnforcerTests {
         }
     }
 
+    /// The live seam, with every open for writing refused with EROFS while `toggle` is on
+    /// (a read-only /proc/sys).
+    static func refusingWrites(while toggle: Toggle) -> Syscalls {
+        var calls = Syscalls.live
+        let realOpen = calls.open
+        calls.open = { path, flags in
+            if flags & O_WRONLY != 0, toggle.isOn { return .failure(Errno(EROFS)) }
+            return realOpen(path, flags)
+        }
+        return calls
+    }
+
     static let serverProfile = ResolvedProfile(name: ProfileName("server")!, description: "d",
                                                values: KeepaliveValues(time: 1800, intvl: 30, probes: 3),
                                                provenance: [:], source: "s", chain: ["s"])
@@ -116,17 +128,12 @@ struct EnforcerTests {
     }
 
     @Test func aFailedCorrectionIsReportedAndRetriedAtTheNextCheck() throws {
-        let failing = FailNext()
-        var calls = Syscalls.live
-        let realOpen = calls.open
-        calls.open = { path, flags in
-            if flags & O_WRONLY != 0, failing.take() { return .failure(Errno(EROFS)) }
-            return realOpen(path, flags)
-        }
-        let fixture = try Fixture(syscalls: calls)
+        let readOnly = Toggle()
+        let fixture = try Fixture(syscalls: Self.refusingWrites(while: readOnly))
         try fixture.root.set("tcp_keepalive_probes", 9)
-        failing.arm()
+        readOnly.set(true)
         fixture.check(at: 1)
+        readOnly.set(false)
         #expect(fixture.eventNames == ["applied", "drift", "apply-failed"])
         #expect(fixture.events.last?["ERRNO"] == "\(EROFS)")
         #expect(fixture.enforcer.remainingDrift.map(\.key) == [.probes])
@@ -141,13 +148,7 @@ struct EnforcerTests {
     /// file is writable again the next check corrects it.
     @Test func failedWritesAreReportedOnceAndNeverCountAsAContest() throws {
         let readOnly = Toggle()
-        var calls = Syscalls.live
-        let realOpen = calls.open
-        calls.open = { path, flags in
-            if flags & O_WRONLY != 0, readOnly.isOn { return .failure(Errno(EROFS)) }
-            return realOpen(path, flags)
-        }
-        let fixture = try Fixture(syscalls: calls)
+        let fixture = try Fixture(syscalls: Self.refusingWrites(while: readOnly))
         readOnly.set(true)
         for second in 1...10 {
             try fixture.root.set("tcp_keepalive_time", 7200 + second % 2)
@@ -203,14 +204,4 @@ final class Toggle: @unchecked Sendable {
     private var on = false
     var isOn: Bool { on }
     func set(_ value: Bool) { on = value }
-}
-
-/// Fails the next call once armed (for one injected fault).
-final class FailNext: @unchecked Sendable {
-    private var armed = false
-    func arm() { armed = true }
-    func take() -> Bool {
-        defer { armed = false }
-        return armed
-    }
 }
