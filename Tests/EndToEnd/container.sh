@@ -72,14 +72,15 @@ boot_container() {
     sleep 0.01
   done
   [ -n "$PID1" ] || { boot_failed "its PID 1 never became systemd"; return 1; }
-  # Wait for the boot to finish. `is-system-running --wait` blocks until it has; it fails
-  # fast while systemd's private socket is not up yet, so it is retried until the deadline.
+  # Wait for the boot to finish. `is-system-running --wait` blocks until it has; while
+  # systemd's private socket is not up yet it fails at once, printing nothing or "offline"
+  # (seen on a loaded machine), so it is retried, as long as PID 1 lives, until the deadline.
   while [ $SECONDS -lt $deadline ]; do
     kill -0 "$PID1" 2>/dev/null || { boot_failed "its PID 1 ($PID1) is gone"; return 1; }
     state=$(timeout $((deadline - SECONDS + 1)) nsenter -t "$PID1" -a -- systemctl is-system-running --wait 2>/dev/null)
     case $state in
       running|degraded) return 0 ;;
-      initializing|starting|"") sleep 0.05 ;;
+      initializing|starting|offline|"") sleep 0.05 ;;
       *) boot_failed "its systemd reports '$state'"; return 1 ;;
     esac
   done
