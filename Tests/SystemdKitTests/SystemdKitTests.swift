@@ -32,12 +32,12 @@ struct NotifierTests {
         setenv("NOTIFY_SOCKET", receiver.path, 1)
         defer { unsetenv("NOTIFY_SOCKET") }
         let notifier = Notifier()
-        #expect(notifier.ready(status: "two\nlines") > 0)
+        #expect(notifier.ready(status: "two\nlines") == 1)
         #expect(receiver.wait { $0["READY"] == "1" }?.message["STATUS"] == "two lines")
-        #expect(notifier.reloading(monotonicMicroseconds: 123_456_789) > 0)
+        #expect(notifier.reloading(monotonicMicroseconds: 123_456_789) == 1, "sent")
         let reloading = try #require(receiver.wait { $0["RELOADING"] == "1" })
         #expect(reloading.message["MONOTONIC_USEC"] == "123456789")
-        #expect(notifier.watchdog() > 0)
+        #expect(notifier.watchdog() == 1)
         #expect(receiver.wait { $0["WATCHDOG"] == "1" } != nil)
     }
 
