@@ -5,6 +5,7 @@ enum JSONValue: Equatable {
     case string(String)
     case int(Int)
     case bool(Bool)
+    case null
     case array([JSONValue])
     /// Keys are written sorted; a `nil` value leaves its key out.
     case object([String: JSONValue?])
@@ -22,6 +23,7 @@ enum JSONValue: Equatable {
         case .string(let text): JSONValue.quote(text, to: &out)
         case .int(let number): out += String(number)
         case .bool(let flag): out += flag ? "true" : "false"
+        case .null: out += "null"
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "[\n"
@@ -69,4 +71,11 @@ enum JSONValue: Equatable {
 extension Optional where Wrapped == Int {
     /// The number, or `nil` (key left out).
     var json: JSONValue? { map(JSONValue.int) }
+    /// The number, or JSON `null` (key kept).
+    var jsonOrNull: JSONValue { map(JSONValue.int) ?? .null }
+}
+
+extension Optional where Wrapped == String {
+    /// The text, or JSON `null` (key kept).
+    var jsonOrNull: JSONValue { map(JSONValue.string) ?? .null }
 }

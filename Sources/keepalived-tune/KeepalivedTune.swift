@@ -27,7 +27,8 @@ enum KeepalivedTune {
 
     /// Every command, in the order help lists them.
     static let commands: [any Command.Type] = [RunCommand.self, ListCommand.self, ShowCommand.self, CheckCommand.self,
-                                               ApplyCommand.self, VerifyCommand.self, StatusCommand.self]
+                                               ApplyCommand.self, VerifyCommand.self, StatusCommand.self,
+                                               ConnectionsCommand.self]
 
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
@@ -65,6 +66,9 @@ enum KeepalivedTune {
                 return 0
             } catch let exit as ExitStatus {
                 return exit.rawValue
+            } catch let usage as UsageError {
+                Output.error(HelpText.error(Invocation.Failure(error: usage, command: spec)))
+                return ExitStatus.usage.rawValue
             } catch {
                 Output.error("keepalived-tune: \(error)")
                 return ExitStatus.systemFailure.rawValue

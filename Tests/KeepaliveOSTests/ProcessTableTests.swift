@@ -13,7 +13,7 @@ struct ProcessTableTests {
         var status = stat()
         try #require(fstat(fd, &status) == 0)
         let table = ProcessTable.scan()
-        #expect(table.holders[UInt64(status.st_ino)]?.contains(getpid()) == true)
+        #expect(table.holders[UInt64(status.st_ino)]?.contains(SocketHolder(pid: getpid(), fd: fd)) == true)
         #expect(table.processes[getpid()]?.command.isEmpty == false)
     }
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <malloc.h>   // malloc_trim(3), for CodePages
+#include <sys/xattr.h> // getxattr(2), for a socket descriptor's protocol
 
 /// Blocks SIGHUP, SIGTERM and SIGINT in the calling thread (and threads it creates later)
 /// and returns a signalfd(2) that reads them, close-on-exec and non-blocking; -1 on error.
@@ -20,3 +21,6 @@ int kt_pidfd_open(int pid);
 /// pidfd_getfd(2): a duplicate, in this process, of descriptor `targetfd` of the process
 /// behind `pidfd`; -1 with errno on failure (Linux 5.6; needs ptrace-attach rights over it).
 int kt_pidfd_getfd(int pidfd, int targetfd);
+
+/// setns(2) into the network namespace behind `fd`, for the calling thread only. 0 or -1.
+int kt_setns_network(int fd);

@@ -71,6 +71,8 @@ public struct Syscalls: Sendable {
     public var socketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Int32, Errno>
     /// `setsockopt(2)` of an int option.
     public var setSocketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) -> Result<Void, Errno>
+    /// `getxattr(2)` of a short text attribute, e.g. `system.sockprotoname` of `/proc/PID/fd/N`.
+    public var extendedAttribute: @Sendable (_ path: String, _ name: String) -> Result<String, Errno>
 
     /// The real C library calls, retried on EINTR.
     public static let live = Syscalls(
@@ -165,6 +167,12 @@ public struct Syscalls: Sendable {
         setSocketOption: { fd, level, name, value in
             var value = value
             return setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 ? .success(()) : .failure(.current)
+        },
+        extendedAttribute: { path, name in
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let count = getxattr(path, name, &buffer, buffer.count)
+            guard count >= 0 else { return .failure(.current) }
+            return .success(String(decoding: buffer.prefix(count).prefix { $0 != 0 }, as: UTF8.self))
         })
 
     /// Runs a call until it does not fail with EINTR.

@@ -40,11 +40,15 @@ public enum SockDiag {
         }
     }
 
-    /// The request for TCP sockets of `family` (AF_INET or AF_INET6) in every state but
-    /// LISTEN, with `struct tcp_info`.
-    public static func request(family: Int32, sequence: UInt32) -> [UInt8] {
+    /// Every TCP state but LISTEN, as a state mask (`1 << TCP_STATE`).
+    public static let connectionStates: UInt32 = 0xFFF & ~(1 << 10)
+    /// Every TCP state, listeners included.
+    public static let allStates: UInt32 = 0xFFF
+
+    /// The request for TCP sockets of `family` (AF_INET or AF_INET6) in `states`, with
+    /// `struct tcp_info`.
+    public static func request(family: Int32, sequence: UInt32, states: UInt32 = connectionStates) -> [UInt8] {
         var bytes: [UInt8] = []
-        let states: UInt32 = 0xFFF & ~(1 << 10)
         append(&bytes, UInt32(16 + 56))
         append(&bytes, sockDiagByFamily)
         append(&bytes, UInt16(0x301))   // NLM_F_REQUEST | NLM_F_DUMP
@@ -99,16 +103,7 @@ public enum SockDiag {
     }
 }
 
-/// One socket from the dump: its addresses, owner and cgroup, and its ``SocketRecord``.
-public struct DiagSocket: Sendable, Hashable {
-    /// `ADDR:PORT`, IPv6 in brackets (`[::1]:41001`).
-    public let local: String
-    public let remote: String
-    public let uid: UInt32
-    /// The cgroup v2 id (the inode of the cgroup's directory), from `INET_DIAG_CGROUP_ID`.
-    public let cgroupID: UInt64?
-    public let record: SocketRecord
-
+extension DiagSocket {
     /// Parses `struct inet_diag_msg` and its attributes.
     init?(_ payload: ArraySlice<UInt8>) {
         guard payload.count >= 72 else { return nil }
@@ -118,10 +113,8 @@ public struct DiagSocket: Sendable, Hashable {
         let timer = SocketRecord.Timer(rawValue: bytes[2]) ?? .none
         let sourcePort = Int(bytes[4]) << 8 | Int(bytes[5])
         let destinationPort = Int(bytes[6]) << 8 | Int(bytes[7])
-        local = DiagSocket.endpoint(family, Array(bytes[8..<24]), sourcePort)
-        remote = DiagSocket.endpoint(family, Array(bytes[24..<40]), destinationPort)
         let expires = SockDiag.load(UInt32.self, bytes, 52)
-        uid = SockDiag.load(UInt32.self, bytes, 64)
+        let uid = SockDiag.load(UInt32.self, bytes, 64)
         let inode = SockDiag.load(UInt32.self, bytes, 68)
         var idle: Int?, unacknowledged = 0, cgroup: UInt64?
         var offset = 72
@@ -138,11 +131,12 @@ public struct DiagSocket: Sendable, Hashable {
             }
             offset += (length + 3) & ~3
         }
-        cgroupID = cgroup
         var record = SocketRecord(state: state, timer: timer, expiresMilliseconds: Int(expires), retransmits: Int(bytes[3]),
                                   inode: UInt64(inode), idleMilliseconds: idle, unacknowledged: unacknowledged)
         record.keepalive = record.inferredKeepalive
-        self.record = record
+        self.init(local: DiagSocket.endpoint(family, Array(bytes[8..<24]), sourcePort),
+                  remote: DiagSocket.endpoint(family, Array(bytes[24..<40]), destinationPort),
+                  uid: uid, cgroupID: cgroup, record: record)
     }
 
     /// `1.2.3.4:80` or `[::1]:80`.

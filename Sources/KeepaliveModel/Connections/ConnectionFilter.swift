@@ -1,0 +1,44 @@
+/// Which connections a command looks at: `--pid`, `--unit`, `--port`, `--state`,
+/// `--idle-over`, `--never-reaped`. Each kind given narrows the selection; values of one
+/// kind are alternatives.
+public struct ConnectionFilter: Sendable, Hashable {
+    public var pids: [Int32] = []
+    public var units: [Glob] = []
+    /// Local or remote port.
+    public var ports: [Int] = []
+    public var states: [SocketRecord.State] = []
+    public var idleOverSeconds: Int?
+    public var neverReaped = false
+
+    public init() {}
+
+    /// Whether it names processes (pid, unit or port), as `--enable-keepalive` requires.
+    public var namesProcesses: Bool { !pids.isEmpty || !units.isEmpty || !ports.isEmpty }
+
+    public func matches(_ connection: AuditedConnection) -> Bool {
+        if !pids.isEmpty && !connection.pids.contains(where: pids.contains) { return false }
+        if !units.isEmpty && !(connection.unit.map { unit in units.contains { $0.matches(unit) } } ?? false) { return false }
+        if !ports.isEmpty && !ports.contains(connection.socket.localPort) && !ports.contains(connection.socket.remotePort) { return false }
+        if !states.isEmpty && !states.contains(connection.socket.record.state) { return false }
+        if let idleOverSeconds, (connection.idleSeconds ?? 0) <= idleOverSeconds { return false }
+        if neverReaped && !connection.neverReaped { return false }
+        return true
+    }
+
+    /// Whether a listening socket held by `process` on local port `port` is selected (for
+    /// `--enable-keepalive`: the connections it accepts later inherit keepalive).
+    public func selectsListener(process: HolderProcess?, pid: Int32, port: Int) -> Bool {
+        if !pids.isEmpty && !pids.contains(pid) { return false }
+        if !units.isEmpty && !(process?.unit.map { unit in units.contains { $0.matches(unit) } } ?? false) { return false }
+        if !ports.isEmpty && !ports.contains(port) { return false }
+        return namesProcesses
+    }
+
+    /// A state as users write it: `established`, `ESTAB`, `close-wait`, `CLOSE_WAIT`, `time-wait`...
+    public static func state(named text: String) -> SocketRecord.State? {
+        let wanted = String(text.asciiLowercased.filter { $0 != "-" && $0 != "_" })
+        if wanted == "estab" { return .established }
+        if wanted == "synrecv" || wanted == "synreceived" { return .synReceived }
+        return SocketRecord.State.allCases.first { $0.name.asciiLowercased.filter { $0 != "-" } == wanted }
+    }
+}

@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KeepaliveModel
+
+/// The cgroup v2 tree by directory inode: what `INET_DIAG_CGROUP_ID` names. Used when the
+/// holders of a socket cannot be seen (not root): the socket's cgroup still says its unit.
+public enum CgroupTree {
+    /// The cgroup v2 mount: `/sys/fs/cgroup` (unified layout), else `/sys/fs/cgroup/unified`
+    /// (hybrid layout).
+    public static func root(syscalls: Syscalls = .live) -> String {
+        if case .success = syscalls.pathStatus("/sys/fs/cgroup/cgroup.controllers", true) { return "/sys/fs/cgroup" }
+        return "/sys/fs/cgroup/unified"
+    }
+
+    /// The unit of every cgroup directory under `root`, by inode; cgroups without a unit
+    /// in their path are left out.
+    public static func unitsByID(root: String = root(), syscalls: Syscalls = .live) -> [UInt64: String] {
+        var units: [UInt64: String] = [:]
+        var pending = [""]
+        while let relative = pending.popLast() {
+            let path = root + relative
+            guard case .success(let entries) = syscalls.readDirectory(path) else { continue }
+            for entry in entries where !entry.contains(".") || entry.hasSuffix(".service") || entry.hasSuffix(".scope") || entry.hasSuffix(".slice") {
+                let child = relative + "/" + entry
+                guard case .success(let status) = syscalls.pathStatus(root + child, false), status.kind == .directory else { continue }
+                if let unit = CgroupUnit.unit(ofPath: child) { units[status.inode] = unit }
+                pending.append(child)
+            }
+        }
+        return units
+    }
+}

@@ -1,0 +1,82 @@
+import CLinux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Another network namespace, entered by one thread of this process: a netlink socket and
+/// `/proc/sys/net` belong to the namespace of the thread that opens them, so a thread that
+/// `setns(2)`s there sees the target's sockets and sysctls while the rest of the process
+/// stays where it is.
+public enum NetworkNamespace {
+    /// Why a namespace could not be entered.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let target: String
+        public let path: String
+        public let errno: Errno
+        public var description: String {
+            let hint = errno.code == EPERM ? " (entering a network namespace needs CAP_SYS_ADMIN)" : ""
+            return "cannot enter network namespace \(target) (\(path)): \(errno)\(hint)"
+        }
+    }
+
+    /// The namespace file a user's `--netns` names: a PID (`/proc/PID/ns/net`), a path, or a
+    /// name under `/run/netns` (as `ip netns` makes them).
+    public static func path(for target: String) -> String {
+        if !target.isEmpty, target.allSatisfy(\.isNumber) { return "/proc/\(target)/ns/net" }
+        if target.contains("/") { return target }
+        return "/run/netns/\(target)"
+    }
+
+    /// The namespace of the calling thread (the inode of `/proc/thread-self/ns/net`).
+    public static func current(syscalls: Syscalls = .live) -> UInt64? {
+        guard case .success(let link) = syscalls.readLink("/proc/thread-self/ns/net") else { return nil }
+        return ProcessTable.bracketedInode(link, kind: "net")
+    }
+
+    /// Runs `body` on a new thread that has entered the namespace `target` names, and
+    /// returns its result; the calling thread waits and never moves.
+    public static func run<T>(in target: String, _ body: @escaping () -> T) -> Result<T, Failure> {
+        let path = path(for: target)
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Failure(target: target, path: path, errno: .current)) }
+        defer { Glibc.close(fd) }
+        let box = ResultBox<T>()
+        let job = Job(fd: fd) { box.value = body() }
+        if let error = job.runOnOwnThread() { return .failure(Failure(target: target, path: path, errno: error)) }
+        return .success(box.value!)
+    }
+
+    /// Where the thread leaves its result; read after the join.
+    private final class ResultBox<T>: @unchecked Sendable {
+        var value: T?
+    }
+
+    /// The thread's work and its outcome; written by the thread, read after the join.
+    private final class Job: @unchecked Sendable {
+        let fd: Int32
+        let body: () -> Void
+        var failure: Errno?
+
+        init(fd: Int32, body: @escaping () -> Void) {
+            self.fd = fd
+            self.body = body
+        }
+
+        /// Runs on a new thread, waits for it; the error of pthread_create or setns, if any.
+        func runOnOwnThread() -> Errno? {
+            var thread = pthread_t()
+            let raw = Unmanaged.passRetained(self).toOpaque()
+            let created = pthread_create(&thread, nil, { raw in
+                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+                if kt_setns_network(job.fd) == 0 { job.body() } else { job.failure = .current }
+                return nil
+            }, raw)
+            guard created == 0 else {
+                Unmanaged<Job>.fromOpaque(raw).release()
+                return Errno(created)
+            }
+            pthread_join(thread, nil)
+            return failure
+        }
+    }
+}
