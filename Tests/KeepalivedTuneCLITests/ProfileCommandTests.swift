@@ -94,7 +94,7 @@ struct HelpTests {
     @Test func helpListsEveryCommandAndHelpCommandShowsOne() throws {
         let top = try ChildProcess.run([ChildProcess.keepalivedTune])
         #expect(top.status == 0)
-        for command in ["run", "list", "show", "check", "apply", "verify", "status"] {
+        for command in ["run", "list", "show", "check", "apply", "verify", "status", "connections"] {
             #expect(top.stdout.contains("\n  \(command) "), "\(command) missing from\n\(top.stdout)")
         }
         let run = try ChildProcess.run([ChildProcess.keepalivedTune, "help", "run"])
