@@ -51,6 +51,8 @@ public final class Daemon {
         /// The values found at the first start of this boot, and where they are kept.
         let originals: Remembered?
         var watchdog: Watchdog?
+        /// The connections audit, on its own thread (``ConnectionAuditor``).
+        let auditor: ConnectionAuditor
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit status.
@@ -83,8 +85,10 @@ public final class Daemon {
             }
             notifier.watchdog()
         }
+        let auditor = ConnectionAuditor(log: log, setup: setup)
+        auditor.configure(enforcer.policy.config)
         return loop(Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload,
-                            originals: originals, watchdog: watchdog))
+                            originals: originals, watchdog: watchdog, auditor: auditor))
     }
 
     /// The loop: wait for the earliest deadline or event, dispatch, repeat until a stop signal.
@@ -114,7 +118,10 @@ public final class Daemon {
                     for signal in running.signals.drain() {
                         if signal == SIGHUP { reload.requested(at: now) } else { stop = true }
                     }
-                    if stop { return shutDown(enforcer, originals: running.originals) }
+                    if stop {
+                        running.auditor.stop()
+                        return shutDown(enforcer, originals: running.originals)
+                    }
                 }
                 if poller.isReady(running.inotify.fd) {
                     busy = route(running.inotify.drain(), to: running, at: now) || busy

@@ -40,6 +40,12 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     case originalsNotSaved = "originals-not-saved"
     /// `WATCHDOG_USEC` asked for pings more often than the daemon honours.
     case watchdogClamped = "watchdog-clamped"
+    /// A unit holds more connections that will never be reaped than `alert-never-reaped`.
+    case connectionsUnreaped = "connections-unreaped"
+    /// The audit gave keepalive to sockets of a unit named in `enable-keepalive`.
+    case keepaliveEnabled = "keepalive-enabled"
+    /// A connections audit, or keepalive for a socket, failed.
+    case auditFailed = "audit-failed"
 
     /// The journal `MESSAGE_ID`, fixed per event kind.
     public var messageID: String {
@@ -62,15 +68,18 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         case .eventsLost: "d2b7c41e8a5f4c3b9e06f1a27c8d5e94"
         case .originalsRejected: "7c0e93a1f54b4d6e8b2a1c9d3f6e0b47"
         case .originalsNotSaved: "e4a81b6c2d9f4a0e93c57b1d8f2e6a35"
+        case .connectionsUnreaped: "2856cf6b640c434896ce3b5c783216e2"
+        case .keepaliveEnabled: "9bf2d16672ff4dbb830eb041fe561ded"
+        case .auditFailed: "93194cd6edbe4064a67ce97de9c8f44f"
         }
     }
 
     /// The priority entries of this kind are logged at.
     public var level: Logger.Level {
         switch self {
-        case .applied, .corrected, .started, .stopping, .restored: .info
+        case .applied, .corrected, .started, .stopping, .restored, .keepaliveEnabled: .info
         case .drift, .sysctlConflict, .configWarning, .reloadRejected, .watchdogClamped, .eventsLost,
-             .originalsRejected, .originalsNotSaved: .warning
+             .originalsRejected, .originalsNotSaved, .connectionsUnreaped, .auditFailed: .warning
         case .contested, .applyFailed, .configRejected, .checkFailed, .startFailed: .error
         }
     }

@@ -66,7 +66,10 @@ extension Daemon {
         notifier.ready(status: lastStatus)
         // Reporting only, so after READY=1: the sysctl.d scan reads a dozen files, and the
         // state file's rename is slow on some disks.
-        if reload.rejection == nil { reportConflicts(running.enforcer.policy) }
+        if reload.rejection == nil {
+            reportConflicts(running.enforcer.policy)
+            running.auditor.configure(running.enforcer.policy.config)
+        }
         publishState(running.enforcer)
         return true
     }

@@ -23,6 +23,13 @@ public struct DaemonConfig: Sendable, Hashable {
     public var restoreOnStop: Located<Bool>?
     /// `[sysctl]`: local overrides on top of the profile.
     public var overrides: [Tunable: Located<Int>] = [:]
+    /// `[connections] audit-interval =`: seconds between connection audits; 0 (default) never.
+    public var auditInterval: Located<Int>?
+    /// `[connections] alert-never-reaped =`: warn when one unit holds more never-reaped
+    /// connections than this; 100 when unset.
+    public var alertNeverReaped: Located<Int>?
+    /// `[connections] enable-keepalive =`: the units (globs) whose sockets get keepalive.
+    public var enableKeepalive: Located<[Glob]>?
 
     public init() {}
 
@@ -34,6 +41,14 @@ public struct DaemonConfig: Sendable, Hashable {
     public var driftPolicy: DriftPolicy { onDrift?.value ?? .enforce }
     /// Whether to restore the original values on stop, with the default of no.
     public var restoresOnStop: Bool { restoreOnStop?.value ?? false }
+    /// Seconds between connection audits; 0 (the default) means the daemon never audits.
+    public var auditIntervalSeconds: Int { auditInterval?.value ?? 0 }
+    /// The never-reaped count per unit above which an audit warns; 100 by default.
+    public var alertNeverReapedCount: Int { alertNeverReaped?.value ?? 100 }
+    /// The units whose sockets each audit gives keepalive; none by default.
+    public var keepaliveUnits: [Glob] { enableKeepalive?.value ?? [] }
+    /// The accepted range of `audit-interval`: never (0), or 1 s to 1 day.
+    public static let auditIntervalRange = 0...86400
 
     /// The keys a config file may hold.
     public static let schema = Schema<DaemonConfig>(kind: "config", rules: [
@@ -58,6 +73,33 @@ public struct DaemonConfig: Sendable, Hashable {
         },
         .init(section: "daemon", key: "restore-on-stop") { config, text, location in
             store(parseBoolean(text, key: "restore-on-stop", at: location), in: &config.restoreOnStop, at: location)
+        },
+        .init(section: "connections", key: "audit-interval") { config, text, location in
+            let parsed = (text == "0" ? .success(0) : TimeSpan.parseSeconds(text))
+                .mapError { Diagnostic.error(.notANumber, at: location, "audit-interval: \($0.explanation)") }
+                .flatMap { seconds in
+                    auditIntervalRange.contains(seconds) ? .success(seconds)
+                        : .failure(.error(.outOfRange, at: location,
+                            "audit-interval = \(text.shortened) is out of range; it must be 0 (never) or 1s..1d"))
+                }
+            return store(parsed, in: &config.auditInterval, at: location)
+        },
+        .init(section: "connections", key: "alert-never-reaped") { config, text, location in
+            let parsed: Result<Int, Diagnostic> = Int(text).flatMap { (0...1_000_000).contains($0) ? $0 : nil }.map { .success($0) }
+                ?? .failure(.error(.notANumber, at: location,
+                    "alert-never-reaped = \(text.shortened) is not a count; use a whole number 0..1000000"))
+            return store(parsed, in: &config.alertNeverReaped, at: location)
+        },
+        .init(section: "connections", key: "enable-keepalive") { config, text, location in
+            var globs: [Glob] = []
+            for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+                guard let glob = Glob(String(word)) else {
+                    return .error(.invalidChoice, at: location,
+                        "enable-keepalive: \(String(word).shortened) is not a unit glob: \(Glob.problem(in: String(word)) ?? "malformed")")
+                }
+                globs.append(glob)
+            }
+            return store(.success(globs), in: &config.enableKeepalive, at: location)
         },
     ] + ValueParser.sysctlRules(\DaemonConfig.overrides))
 

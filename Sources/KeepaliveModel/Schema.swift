@@ -37,6 +37,13 @@ public struct Schema<Document>: Sendable {
         rules.reduce(into: [String]()) { if !$0.contains($1.section) { $0.append($1.section) } }
     }
 
+    /// The sections as a phrase: `[daemon], [connections] and [sysctl]`.
+    func listed(_ conjunction: String) -> String {
+        let names = sections.map { "[\($0)]" }
+        guard names.count > 1 else { return names.joined() }
+        return names.dropLast().joined(separator: ", ") + " \(conjunction) " + names.last!
+    }
+
     /// Reads `source` into `document`, returning every diagnostic found.
     ///
     /// Unknown sections and keys are errors with a suggestion where one is close; a key
@@ -54,7 +61,7 @@ public struct Schema<Document>: Sendable {
                 } else {
                     section = .some(nil)
                     diagnostics.append(.error(.unknownSection, at: source.location(line),
-                        "unknown section [\(name)]\(Suggestion.phrase(for: name, among: sections)); a \(kind) file has \(sections.map { "[\($0)]" }.joined(separator: " and "))"))
+                        "unknown section [\(name)]\(Suggestion.phrase(for: name, among: sections)); a \(kind) file has \(listed("and"))"))
                 }
             case .section(nil, _):
                 section = .some(nil)
@@ -62,7 +69,7 @@ public struct Schema<Document>: Sendable {
                 let location = source.location(line)
                 guard case .some(let current) = section else {
                     diagnostics.append(.error(.keyOutsideSection, at: location,
-                        "'\(key.shortened)' comes before any section header; put it under \(sections.map { "[\($0)]" }.joined(separator: " or "))"))
+                        "'\(key.shortened)' comes before any section header; put it under \(listed("or"))"))
                     continue
                 }
                 guard let current else { continue }   // already reported its section

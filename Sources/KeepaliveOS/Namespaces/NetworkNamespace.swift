@@ -64,18 +64,12 @@ public enum NetworkNamespace {
 
         /// Runs on a new thread, waits for it; the error of pthread_create or setns, if any.
         func runOnOwnThread() -> Errno? {
-            var thread = pthread_t()
-            let raw = Unmanaged.passRetained(self).toOpaque()
-            let created = pthread_create(&thread, nil, { raw in
-                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-                if kt_setns_network(job.fd) == 0 { job.body() } else { job.failure = .current }
-                return nil
-            }, raw)
-            guard created == 0 else {
-                Unmanaged<Job>.fromOpaque(raw).release()
-                return Errno(created)
+            switch OwnThread.start({ [self] in
+                if kt_setns_network(fd) == 0 { body() } else { failure = .current }
+            }) {
+            case .success(let thread): thread.join()
+            case .failure(let error): return error
             }
-            pthread_join(thread, nil)
             return failure
         }
     }

@@ -5,7 +5,12 @@ Namespace A holds the server (the process the tests audit); namespace B holds th
 peers. Nothing outside the two namespaces this script creates is touched, and everything is
 torn down when stdin closes (the test ended or died).
 
-  peers.py [--connections N] [--classes] [--profile T/I/P]
+  peers.py [--connections N] [--classes] [--profile T/I/P] [--join PID] [--unit NAME]
+
+--join PID puts the server in PID's network namespace (a daemon under test's, which the
+test made) instead of a new one. --unit NAME moves the server, once it has accepted every
+connection, into a new cgroup v2 named NAME (e.g. kt-test-legacy-1234.service), so that it
+belongs to that "unit" as far as /proc/PID/cgroup says; the cgroup is removed at the end.
 
 Prints `ready {json}` once set up, then reads commands, one per line, answering `ok ...`:
   cut       the link to B stops carrying anything (B's addresses are flushed): B's peers are
@@ -124,6 +129,37 @@ def namespace_holder():
         os.sched_yield()
 
 
+class Joined:
+    """Another process's network namespace, used in place of a holder of our own."""
+    def __init__(self, pid):
+        self.pid = pid
+
+    def kill(self):
+        pass
+
+    def wait(self):
+        pass
+
+
+def cgroup2_root():
+    return "/sys/fs/cgroup" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "/sys/fs/cgroup/unified"
+
+
+class Cgroup:
+    """A cgroup v2 this script creates, and removes once the processes in it are gone."""
+    def __init__(self, name, pid):
+        self.path = os.path.join(cgroup2_root(), name)
+        os.mkdir(self.path)
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as procs:
+            procs.write(str(pid))
+
+    def kill(self):
+        pass
+
+    def wait(self):
+        os.rmdir(self.path)
+
+
 def inside(holder, *command):
     subprocess.run(["nsenter", "-t", str(holder.pid), "-n", *command], check=True)
 
@@ -143,7 +179,8 @@ def main():
         role = args[args.index("--role") + 1]
         return server(count, classes) if role == "server" else remote(count, classes)
     profile = args[args.index("--profile") + 1].split("/") if "--profile" in args else None
-    a, b = namespace_holder(), namespace_holder()
+    a = Joined(int(args[args.index("--join") + 1])) if "--join" in args else namespace_holder()
+    b = namespace_holder()
     children = [a, b]
     try:
         inside(a, "ip", "link", "add", "ktA", "type", "veth", "peer", "name", "ktB", "netns", str(b.pid))
@@ -166,6 +203,8 @@ def main():
         children.append(rem)
         expect(rem, "connected")
         expect(srv, "accepted")
+        if "--unit" in args:
+            children.insert(0, Cgroup(args[args.index("--unit") + 1], srv.pid))
 
         def tell(process, command, answer):
             process.stdin.write((command + "\n").encode())

@@ -1,0 +1,41 @@
+import Foundation
+import KeepaliveTestKit
+import Testing
+
+/// The daemon's `[connections]` audit, with live peers in the daemon's own private
+/// namespace: a unit holding never-reaped connections is warned about once, and the sockets
+/// of the units named in `enable-keepalive` are given keepalive. The "unit" is a cgroup v2
+/// the fixture makes for its server and removes afterwards.
+@Suite("The daemon's connections audit", .serialized,
+       .enabled(if: DaemonUnderTest.unavailableReason == nil && LivePeers.unavailableReason == nil,
+                Comment(rawValue: DaemonUnderTest.unavailableReason ?? LivePeers.unavailableReason ?? "")))
+struct DaemonConnectionsTests {
+    @Test func aNamedUnitIsWarnedAboutOnceAndGivenKeepalive() throws {
+        let unit = "kt-test-legacy-\(getpid()).service"
+        let daemon = try startedDaemon("""
+            [daemon]
+            profile = server
+            [connections]
+            audit-interval = 1s
+            alert-never-reaped = 2
+            enable-keepalive = kt-test-legacy-\(getpid()).*
+            """)
+        defer { daemon.signal(SIGTERM); _ = daemon.waitForExit() }
+        let peers = try LivePeers(["--join", String(daemon.pid), "--unit", unit, "--connections", "5"])
+        defer { peers.stop() }
+        let unreaped = try #require(daemon.waitForEvent("connections-unreaped", where: { $0["UNIT"] == unit }), "\(daemon.journalText)")
+        #expect(unreaped.entry["COUNT"] == "5" && unreaped.entry["PID"] == String(peers.server))
+        #expect(unreaped.entry["STATES"] == "5 ESTABLISHED" && unreaped.entry["PRIORITY"] == "4")
+        let enabled = try #require(daemon.waitForEvent("keepalive-enabled", from: unreaped.index, where: { $0["UNIT"] == unit }),
+                                   "\(daemon.journalText)")
+        #expect(enabled.entry["COUNT"] == "6", "5 connections and the listening socket")
+        #expect(enabled.entry["PID"] == String(peers.server) && enabled.entry["PRIORITY"] == "6")
+        // Every connection of the unit has keepalive now, read from the sockets themselves.
+        let exact = try ChildProcess.run([ChildProcess.keepalivedTune, "connections", "--netns", String(daemon.pid),
+                                          "--pid", String(peers.server), "--exact", "--json"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(exact.stdout.utf8)) as? [String: Any], "\(exact)")
+        let connections = document["connections"] as? [[String: Any]] ?? []
+        #expect(connections.count == 5 && connections.allSatisfy { $0["keepalive"] as? String == "on" }, "\(connections)")
+        #expect(daemon.waitForEvent("audit-failed", timeout: 0) == nil, "\(daemon.journalText)")
+    }
+}
