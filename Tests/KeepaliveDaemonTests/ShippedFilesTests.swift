@@ -24,6 +24,28 @@ struct ShippedFilesTests {
         }
     }
 
+    /// The unit with the connections drop-in (systemd/connections.conf) merged in, as
+    /// systemd merges it: the exposure it adds is the one its comments and README state, and
+    /// pidfd_getfd is allowed again.
+    @Test(.enabled(if: analyze, "systemd-analyze is not installed"))
+    func theConnectionsDropInAddsOnlyWhatTheAuditNeeds() throws {
+        let dropIn = try String(contentsOfFile: FileList.packageRoot + "/systemd/connections.conf", encoding: .utf8)
+        let settings = dropIn.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("[") && $0.contains("=") }
+        #expect(settings == ["RestrictAddressFamilies=AF_NETLINK", "CapabilityBoundingSet=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH",
+                             "SystemCallFilter=pidfd_getfd"])
+        let unit = try String(contentsOfFile: Self.unit, encoding: .utf8)
+        let directory = try TemporaryDirectory("kt-unit")
+        let merged = try directory.write("keepalived-tune.service",
+                                         unit.replacingOccurrences(of: "[Install]", with: settings.joined(separator: "\n") + "\n\n[Install]"))
+        let result = try ChildProcess.run(["systemd-analyze", "security", "--offline=yes", "--no-pager", merged])
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(result)")
+        let score = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
+        #expect(dropIn.contains("scores the unit with\n# this drop-in \(score) (1.7 without it)"), "\(line)")
+        let readme = try String(contentsOfFile: FileList.packageRoot + "/README.md", encoding: .utf8)
+        #expect(readme.contains("| with the connections drop-in | \(score) |"), "README states the score")
+        #expect(result.stdout.contains("pidfd_getfd is allowed"))
+    }
+
     /// `systemd-analyze verify` wants ExecStart's binary in place: a private mount namespace
     /// puts the built one at /usr/local/bin without touching the host.
     @Test(.enabled(if: analyze && geteuid() == 0, "needs root and systemd-analyze"))
