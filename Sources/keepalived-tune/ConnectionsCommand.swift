@@ -67,7 +67,7 @@ struct ConnectionsCommand: Command {
         if arguments.flag(GlobalOptions.json) {
             Output.json(report.json)
         } else {
-            report.text(all: arguments.flag(Self.all)).forEach { print($0) }
+            Output.print(lines: report.text(all: arguments.flag(Self.all)))
         }
         if arguments.flag(Self.check) && selected.contains(where: \.neverReaped) { throw ExitStatus.drift }
     }

@@ -51,6 +51,11 @@ enum JSONValue: Equatable {
     /// Writes `text` as a JSON string: `"` and `\` escaped, control characters as escapes.
     private static func quote(_ text: String, to out: inout String) {
         out += "\""
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += text   // nothing to escape: the common case, 100,000 times in a connections report
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

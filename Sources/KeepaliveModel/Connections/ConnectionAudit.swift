@@ -96,6 +96,8 @@ public struct AuditedConnection: Sendable, Hashable {
 
     public let socket: DiagSocket
     public let holders: [SocketHolder]
+    /// The PIDs holding it, sorted, each once.
+    public let pids: [Int32]
     /// The first holder's command, if any holder was seen.
     public let command: String?
     /// The holder's unit, or the unit of the socket's cgroup.
@@ -111,8 +113,6 @@ public struct AuditedConnection: Sendable, Hashable {
         }
     }
 
-    /// The PIDs holding it, sorted.
-    public var pids: [Int32] { Array(Set(holders.map(\.pid))).sorted() }
     public var idleSeconds: Int? { socket.record.idleMilliseconds.map { $0 / 1000 } }
     public var neverReaped: Bool { verdict.reapedBy == .never }
     /// Keepalive is off, and only keepalive would reap it: `--enable-keepalive` fixes it.
@@ -160,7 +160,8 @@ public struct ConnectionAudit: Sendable {
             let holders = socket.record.inode == 0 ? [] : input.holders[socket.record.inode] ?? []
             let process = holders.first.flatMap { input.processes[$0.pid] }
             let unit = process?.unit ?? socket.cgroupID.flatMap { input.unitsByCgroupID[$0] }
-            return AuditedConnection(socket: socket, holders: holders, command: process?.command, unit: unit,
+            let pids = holders.count == 1 ? [holders[0].pid] : Array(Set(holders.map(\.pid))).sorted()
+            return AuditedConnection(socket: socket, holders: holders, pids: pids, command: process?.command, unit: unit,
                                      keepaliveSource: source, verdict: Reaping.verdict(socket.record, sysctls: input.sysctls))
         }
         dead = input.dead

@@ -38,16 +38,14 @@ public struct ProcessTable: Sendable {
             if case .success(let link) = syscalls.readLink("\(base)/ns/net"), let inode = bracketedInode(link, kind: "net") {
                 namespaces[pid] = inode
             }
-            switch syscalls.readDirectory("\(base)/fd") {
+            switch syscalls.socketDescriptors("\(base)/fd") {
             case .failure(let error) where error.code == EACCES || error.code == EPERM:
                 hidden += 1
             case .failure:
                 continue
             case .success(let descriptors):
                 for descriptor in descriptors {
-                    guard let fd = Int32(descriptor), case .success(let target) = syscalls.readLink("\(base)/fd/\(descriptor)"),
-                          let inode = bracketedInode(target, kind: "socket") else { continue }
-                    holders[inode, default: []].append(SocketHolder(pid: pid, fd: fd))
+                    holders[descriptor.inode, default: []].append(SocketHolder(pid: pid, fd: descriptor.fd))
                 }
             }
         }

@@ -63,22 +63,43 @@ public enum SockDiag {
     /// The sockets in a whole reply (every datagram received, back to back).
     public static func parse(_ reply: [UInt8]) -> Result<[DiagSocket], Failure> {
         var sockets: [DiagSocket] = []
+        let outcome = reply.withUnsafeBytes { parse(datagram: $0, into: &sockets) }
+        switch outcome {
+        case .done: return .success(sockets)
+        case .more: return .failure(.truncated)
+        case .failed(let failure): return .failure(failure)
+        }
+    }
+
+    /// Where a reply stands after one datagram.
+    enum Progress {
+        /// More datagrams follow.
+        case more
+        /// NLMSG_DONE was seen: the dump is complete.
+        case done
+        case failed(Failure)
+    }
+
+    /// Parses the messages of one datagram (netlink never splits a message across
+    /// datagrams), appending the sockets found, so that a dump of 100,000 sockets is never
+    /// held whole in memory.
+    static func parse(datagram: UnsafeRawBufferPointer, into sockets: inout [DiagSocket]) -> Progress {
         var offset = 0
-        while offset + 16 <= reply.count {
-            let length = Int(load(UInt32.self, reply, offset))
-            let type = load(UInt16.self, reply, offset + 4)
-            let flags = load(UInt16.self, reply, offset + 6)
-            guard length >= 16, offset + length <= reply.count else { return .failure(.malformed("message length \(length) at \(offset)")) }
-            if flags & dumpInterrupted != 0 { return .failure(.interrupted) }
+        while offset + 16 <= datagram.count {
+            let length = Int(load(UInt32.self, datagram, offset))
+            let type = load(UInt16.self, datagram, offset + 4)
+            let flags = load(UInt16.self, datagram, offset + 6)
+            guard length >= 16, offset + length <= datagram.count else { return .failed(.malformed("message length \(length) at \(offset)")) }
+            if flags & dumpInterrupted != 0 { return .failed(.interrupted) }
             switch type {
             case done:
-                return .success(sockets)
+                return .done
             case error:
-                let code = length >= 20 ? -load(Int32.self, reply, offset + 16) : 0
-                return .failure(.kernel(code))
+                let code = length >= 20 ? -load(Int32.self, datagram, offset + 16) : 0
+                return .failed(.kernel(code))
             case sockDiagByFamily:
-                guard let socket = DiagSocket(reply[(offset + 16)..<(offset + length)]) else {
-                    return .failure(.malformed("socket message at \(offset)"))
+                guard let socket = DiagSocket(UnsafeRawBufferPointer(rebasing: datagram[(offset + 16)..<(offset + length)])) else {
+                    return .failed(.malformed("socket message at \(offset)"))
                 }
                 sockets.append(socket)
             default:
@@ -86,28 +107,23 @@ public enum SockDiag {
             }
             offset += (length + 3) & ~3
         }
-        return .failure(.truncated)
+        return .more
     }
 
     static func append<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
 
-    static func load<T: FixedWidthInteger>(_ type: T.Type, _ bytes: some Collection<UInt8>, _ offset: Int) -> T {
-        var value: T = 0
-        let start = bytes.index(bytes.startIndex, offsetBy: offset)
-        withUnsafeMutableBytes(of: &value) { raw in
-            for (index, byte) in bytes[start...].prefix(MemoryLayout<T>.size).enumerated() { raw[index] = byte }
-        }
-        return T(littleEndian: value)
+    /// A little-endian integer at `offset` (unaligned).
+    static func load<T: FixedWidthInteger>(_ type: T.Type, _ bytes: UnsafeRawBufferPointer, _ offset: Int) -> T {
+        T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }
 
 extension DiagSocket {
     /// Parses `struct inet_diag_msg` and its attributes.
-    init?(_ payload: ArraySlice<UInt8>) {
-        guard payload.count >= 72 else { return nil }
-        let bytes = Array(payload)
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= 72 else { return nil }
         let family = Int32(bytes[0])
         guard let state = SocketRecord.State(rawValue: bytes[1]) else { return nil }
         let timer = SocketRecord.Timer(rawValue: bytes[2]) ?? .none
@@ -122,29 +138,32 @@ extension DiagSocket {
             let length = Int(SockDiag.load(UInt16.self, bytes, offset))
             let type = SockDiag.load(UInt16.self, bytes, offset + 2)
             guard length >= 4, offset + length <= bytes.count else { return nil }
-            let value = Array(bytes[(offset + 4)..<(offset + length)])
-            if type == SockDiag.infoAttribute, value.count >= 60 {
-                unacknowledged = Int(SockDiag.load(UInt32.self, value, 24))
-                idle = Int(min(SockDiag.load(UInt32.self, value, 52), SockDiag.load(UInt32.self, value, 56)))
-            } else if type == SockDiag.cgroupAttribute, value.count >= 8 {
-                cgroup = SockDiag.load(UInt64.self, value, 0)
+            let value = offset + 4, size = length - 4
+            if type == SockDiag.infoAttribute, size >= 60 {
+                unacknowledged = Int(SockDiag.load(UInt32.self, bytes, value + 24))
+                idle = Int(min(SockDiag.load(UInt32.self, bytes, value + 52), SockDiag.load(UInt32.self, bytes, value + 56)))
+            } else if type == SockDiag.cgroupAttribute, size >= 8 {
+                cgroup = SockDiag.load(UInt64.self, bytes, value)
             }
             offset += (length + 3) & ~3
         }
         var record = SocketRecord(state: state, timer: timer, expiresMilliseconds: Int(expires), retransmits: Int(bytes[3]),
                                   inode: UInt64(inode), idleMilliseconds: idle, unacknowledged: unacknowledged)
         record.keepalive = record.inferredKeepalive
-        self.init(local: DiagSocket.endpoint(family, Array(bytes[8..<24]), sourcePort),
-                  remote: DiagSocket.endpoint(family, Array(bytes[24..<40]), destinationPort),
+        self.init(local: DiagSocket.endpoint(family, UnsafeRawBufferPointer(rebasing: bytes[8..<24]), sourcePort),
+                  remote: DiagSocket.endpoint(family, UnsafeRawBufferPointer(rebasing: bytes[24..<40]), destinationPort),
                   uid: uid, cgroupID: cgroup, record: record)
     }
 
     /// `1.2.3.4:80` or `[::1]:80`.
-    static func endpoint(_ family: Int32, _ address: [UInt8], _ port: Int) -> String {
-        var text = [CChar](repeating: 0, count: 64)
-        let length = family == AF_INET6 ? 16 : 4
-        address.prefix(length).withUnsafeBytes { raw in _ = inet_ntop(family, raw.baseAddress, &text, socklen_t(text.count)) }
-        let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+    static func endpoint(_ family: Int32, _ address: UnsafeRawBufferPointer, _ port: Int) -> String {
+        if family != AF_INET6 {
+            // Dotted quad by hand: inet_ntop and a C string per socket cost more than the rest.
+            return "\(address[0]).\(address[1]).\(address[2]).\(address[3]):\(port)"
+        }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
+            _ = inet_ntop(family, address.baseAddress, text.baseAddress, 64)
+            return "[\(String(cString: text.baseAddress!))]:\(port)"
+        }
     }
 }

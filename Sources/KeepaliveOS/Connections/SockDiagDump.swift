@@ -26,27 +26,18 @@ extension SockDiag {
         defer { syscalls.close(fd) }
         let request = SockDiag.request(family: family, sequence: sequence, states: states)
         if case .failure(let error) = request.withUnsafeBytes({ syscalls.send(fd, $0) }) { return .failure(.kernel(error.code)) }
-        var reply: [UInt8] = []
+        var sockets: [DiagSocket] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            guard case .success(let count) = buffer.withUnsafeMutableBytes({ syscalls.read(fd, $0) }), count > 0 else {
-                return .failure(.truncated)
+            let progress = buffer.withUnsafeMutableBytes { raw -> Progress in
+                guard case .success(let count) = syscalls.read(fd, raw), count > 0 else { return .failed(.truncated) }
+                return parse(datagram: UnsafeRawBufferPointer(rebasing: raw[0..<count]), into: &sockets)
             }
-            reply += buffer.prefix(count)
-            if endsDump(buffer.prefix(count)) { return parse(reply) }
+            switch progress {
+            case .more: continue
+            case .done: return .success(sockets)
+            case .failed(let failure): return .failure(failure)
+            }
         }
-    }
-
-    /// Whether a datagram holds the message that ends a dump (NLMSG_DONE or NLMSG_ERROR).
-    static func endsDump(_ datagram: ArraySlice<UInt8>) -> Bool {
-        var offset = 0
-        while offset + 16 <= datagram.count {
-            let length = Int(load(UInt32.self, datagram, offset))
-            let type = load(UInt16.self, datagram, offset + 4)
-            if type == done || type == error { return true }
-            guard length >= 16 else { return true }   // malformed: let parse say so
-            offset += (length + 3) & ~3
-        }
-        return false
     }
 }

@@ -71,6 +71,10 @@ public struct Syscalls: Sendable {
     public var socketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Int32, Errno>
     /// `setsockopt(2)` of an int option.
     public var setSocketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) -> Result<Void, Errno>
+    /// The socket descriptors in a `/proc/PID/fd` directory: each entry's `readlinkat(2)`
+    /// parsed as `socket:[INODE]`, other descriptors left out. One directory descriptor and
+    /// a small buffer for the whole directory: the connections audit reads 100,000 of them.
+    public var socketDescriptors: @Sendable (_ directory: String) -> Result<[(fd: Int32, inode: UInt64)], Errno>
     /// `getxattr(2)` of a short text attribute, e.g. `system.sockprotoname` of `/proc/PID/fd/N`.
     public var extendedAttribute: @Sendable (_ path: String, _ name: String) -> Result<String, Errno>
 
@@ -167,6 +171,37 @@ public struct Syscalls: Sendable {
         setSocketOption: { fd, level, name, value in
             var value = value
             return setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 ? .success(()) : .failure(.current)
+        },
+        socketDescriptors: { path in
+            guard let directory = opendir(path) else { return .failure(.current) }
+            defer { closedir(directory) }
+            let fd = dirfd(directory)
+            var found: [(fd: Int32, inode: UInt64)] = []
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { link in
+                while let entry = readdir(directory) {
+                    // Names are digits: parsed, and passed to readlinkat, from d_name itself.
+                    var number: Int32 = -1
+                    let count = withUnsafeBytes(of: entry.pointee.d_name) { raw -> Int in
+                        var value: Int32 = 0, length = 0
+                        for byte in raw {
+                            if byte == 0 { break }
+                            guard (0x30...0x39).contains(byte) else { return -1 }
+                            value = value &* 10 &+ Int32(byte - 0x30)
+                            length += 1
+                        }
+                        guard length > 0 else { return -1 }
+                        number = value
+                        return readlinkat(fd, raw.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                          UnsafeMutableRawPointer(link.baseAddress!).assumingMemoryBound(to: CChar.self), 64)
+                    }
+                    // "socket:[" INODE "]"
+                    guard count > 9, link[0] == 0x73, link[6] == 0x3A, link[7] == 0x5B, link[count - 1] == 0x5D else { continue }
+                    var inode: UInt64 = 0
+                    for index in 8..<(count - 1) { inode = inode &* 10 &+ UInt64(link[index] &- 0x30) }
+                    found.append((number, inode))
+                }
+                return .success(found)
+            }
         },
         extendedAttribute: { path, name in
             var buffer = [UInt8](repeating: 0, count: 64)
