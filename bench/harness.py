@@ -17,8 +17,9 @@ from figures.checks import Checks
 from figures.fight import Fight
 from figures.idle import Idle
 from figures.size import Size
+from figures.connections import Connections
 
-FIGURE_CLASSES = [Startup, Idle, Drift, Reload, Switch, Checks, Fight, Size]
+FIGURE_CLASSES = [Startup, Idle, Drift, Reload, Switch, Checks, Fight, Size, Connections]
 
 
 class Bench(*FIGURE_CLASSES):
@@ -34,10 +35,10 @@ class Bench(*FIGURE_CLASSES):
 
     # --- launching ----------------------------------------------------------------------
 
-    def ours(self, profile="server", check_interval="5s", watchdog=False, notify=True, stderr=None):
+    def ours(self, profile="server", check_interval="5s", watchdog=False, notify=True, stderr=None, extra=""):
         directory = self.ws.unique("config")   # each daemon its own (0700, as strict modes want)
         os.makedirs(directory, mode=0o700)
-        config = self.ws.write_config(directory, profile, check_interval)
+        config = self.ws.write_config(directory, profile, check_interval, extra)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         sock = None
         if notify:
@@ -100,7 +101,7 @@ class Bench(*FIGURE_CLASSES):
     # --- report ------------------------------------------------------------------------
 
     # Targets that are absolute, not ratios against tuned.
-    ABSOLUTE = ("private", "check", "check-cold", "fight-cpu")
+    ABSOLUTE = ("private", "check", "check-cold", "fight-cpu", "check-connections")
 
     def table(self):
         def fmt(values):
@@ -161,6 +162,7 @@ class Bench(*FIGURE_CLASSES):
             "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
             "",
             self.table(),
+            *self.connections_table(),
             "",
             "Notes:",
         ]
@@ -169,7 +171,8 @@ class Bench(*FIGURE_CLASSES):
         return "\n".join(header + notes) + "\n"
 
     def run(self):
-        steps = [self.startup, self.reload, self.switch, self.drift, self.checks, self.fight, self.idle, self.sizes]
+        steps = [self.startup, self.reload, self.switch, self.drift, self.checks, self.fight, self.idle, self.sizes,
+                 self.connections]
         self.failures = []
         try:
             for step in steps:

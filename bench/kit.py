@@ -144,12 +144,12 @@ class Workspace:
     def bind(self, source, target):
         check(libc.mount(source.encode(), target.encode(), None, MS_BIND, None), f"bind {source} {target}")
 
-    def write_config(self, directory, profile, check_interval="5s"):
+    def write_config(self, directory, profile, check_interval="5s", extra=""):
         """Saves the config atomically (write a temp file, rename), as editors do."""
         path = f"{directory}/keepalived-tune.conf"
         with open(path + ".new", "w") as f:
             f.write(f"[daemon]\nprofile = {profile}\ncheck-interval = {check_interval}\n"
-                    "on-drift = enforce\nrestore-on-stop = no\n")
+                    "on-drift = enforce\nrestore-on-stop = no\n" + extra)
         os.rename(path + ".new", path)
         return path
 

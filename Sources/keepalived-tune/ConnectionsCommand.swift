@@ -67,7 +67,7 @@ struct ConnectionsCommand: Command {
         if arguments.flag(GlobalOptions.json) {
             Output.json(report.json)
         } else {
-            Output.print(lines: report.text(all: arguments.flag(Self.all)))
+            report.print(all: arguments.flag(Self.all))
         }
         if arguments.flag(Self.check) && selected.contains(where: \.neverReaped) { throw ExitStatus.drift }
     }

@@ -21,28 +21,46 @@ struct ConnectionsReport {
             : audit.dead
     }
 
-    /// The text report.
-    func text(all: Bool) -> [String] {
-        var lines: [String] = []
+    /// Prints the text report: the summary by process, or with `all` every connection; then
+    /// the dead sockets, the blind spots and what to do.
+    func print(all: Bool) {
         if selected.isEmpty {
-            lines.append("no TCP connections selected")
+            Output.print(lines: ["no TCP connections selected"])
         } else if all {
-            let rows = [["STATE", "LOCAL", "REMOTE", "PROCESS", "UNIT", "KEEPALIVE", "IDLE", "REAPED"]] + selected.map { connection in
-                [connection.socket.record.state.name, connection.socket.local, connection.socket.remote,
-                 Self.process(connection), connection.unit ?? "-",
-                 connection.keepalive + (connection.keepaliveSource == .inferred ? "?" : ""),
-                 connection.idleSeconds.map { TimeSpan.format(seconds: $0) } ?? "-", Self.verdict(connection.verdict)]
-            }
-            lines += Output.table(rows)
-            lines.append("(KEEPALIVE with '?' is inferred from the kernel's timer; --exact reads it from the socket)")
+            Output.print(table: everyConnection())
+            Output.print(lines: ["(KEEPALIVE with '?' is inferred from the kernel's timer; --exact reads it from the socket)"])
         } else {
-            let rows = [["PID", "COMMAND", "UNIT", "CONNECTIONS", "STATES", "NO-KEEPALIVE", "NEVER-REAPED", "OLDEST-IDLE"]] + summary.map { row in
-                [row.pid.map(String.init) ?? "-", row.command ?? "-", row.unit ?? "-", String(row.connections),
-                 Self.states(row.byState), String(row.withoutKeepalive), String(row.neverReaped),
-                 row.oldestIdleSeconds.map { TimeSpan.format(seconds: $0) } ?? "-"]
-            }
-            lines += Output.table(rows)
+            Output.print(table: summaryRows())
         }
+        Output.print(lines: trailer())
+    }
+
+    /// The `--all` table. Cells other than the addresses repeat (a few idle times, verdicts,
+    /// processes), so each distinct one is made once.
+    func everyConnection() -> [[String]] {
+        var idle: [Int: String] = [:], verdicts: [Reaping.Verdict: String] = [:], processes: [[Int32]: String] = [:]
+        return [["STATE", "LOCAL", "REMOTE", "PROCESS", "UNIT", "KEEPALIVE", "IDLE", "REAPED"]] + selected.map { connection in
+            let seconds = connection.idleSeconds ?? -1
+            let idleText = idle[seconds] ?? { idle[seconds] = seconds < 0 ? "-" : TimeSpan.format(seconds: seconds); return idle[seconds]! }()
+            let verdict = verdicts[connection.verdict] ?? { verdicts[connection.verdict] = Self.verdict(connection.verdict); return verdicts[connection.verdict]! }()
+            let process = processes[connection.pids] ?? { processes[connection.pids] = Self.process(connection); return processes[connection.pids]! }()
+            return [connection.socket.record.state.name, connection.socket.local, connection.socket.remote, process, connection.unit ?? "-",
+                    connection.keepaliveSource == .inferred ? connection.keepalive + "?" : connection.keepalive, idleText, verdict]
+        }
+    }
+
+    /// The summary by process.
+    func summaryRows() -> [[String]] {
+        [["PID", "COMMAND", "UNIT", "CONNECTIONS", "STATES", "NO-KEEPALIVE", "NEVER-REAPED", "OLDEST-IDLE"]] + summary.map { row in
+            [row.pid.map(String.init) ?? "-", row.command ?? "-", row.unit ?? "-", String(row.connections),
+             Self.states(row.byState), String(row.withoutKeepalive), String(row.neverReaped),
+             row.oldestIdleSeconds.map { TimeSpan.format(seconds: $0) } ?? "-"]
+        }
+    }
+
+    /// What follows the table: dead sockets still held, what could not be seen, what to do.
+    func trailer() -> [String] {
+        var lines: [String] = []
         if !dead.isEmpty {
             lines.append("")
             lines.append("held after the kernel closed them (a descriptor leak in the application):")

@@ -62,17 +62,45 @@ enum Output {
 
     /// Prints lines with one write per 64 KiB, not one per line.
     static func print(lines: [String]) {
-        var buffer = ""
+        var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 16)
         for line in lines {
-            buffer += line
-            buffer += "\n"
-            if buffer.utf8.count >= 1 << 16 {
-                Swift.print(buffer, terminator: "")
-                buffer.removeAll(keepingCapacity: true)
+            buffer.append(contentsOf: line.utf8)
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 16 { flush(&buffer) }
+        }
+        flush(&buffer)
+    }
+
+    /// Prints a table laid out as ``table(_:)`` does, bytes straight to standard output:
+    /// for 100,000 rows, no line is ever a String of its own.
+    static func print(table rows: [[String]]) {
+        let widths = rows.reduce(into: [Int]()) { widths, row in
+            for (index, cell) in row.enumerated() {
+                if index < widths.count { widths[index] = max(widths[index], cell.utf8.count) }
+                else { widths.append(cell.utf8.count) }
             }
         }
-        Swift.print(buffer, terminator: "")
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 16)
+        for row in rows {
+            for (index, cell) in row.enumerated() {
+                buffer.append(contentsOf: cell.utf8)
+                if index < row.count - 1 {
+                    buffer.append(contentsOf: repeatElement(0x20, count: widths[index] - cell.utf8.count + 2))
+                }
+            }
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 16 { flush(&buffer) }
+        }
+        flush(&buffer)
+    }
+
+    /// Writes the bytes to standard output (through `print`, so that they stay in order with
+    /// everything else printed) and empties the buffer.
+    private static func flush(_ buffer: inout [UInt8]) {
+        Swift.print(String(decoding: buffer, as: UTF8.self), terminator: "")
+        buffer.removeAll(keepingCapacity: true)
     }
 
     /// `1800 (30min)` for seconds, `3` for a count.

@@ -11,6 +11,8 @@ class Checks:
         ("check", "CPU per drift check at steady state (checks back to back), beyond a bare wake-up", "µs", None,
          "≤ 5 µs", lambda u, t: u <= 5),
         ("check-floor", "floor: the same wake-up and three reads in C, beyond a bare wake-up", "µs", None, "report", None),
+        ("check-connections", "the same with `[connections]` enabled (audit-interval = 1min, on its own thread)", "µs", None,
+         "≤ 5 µs", lambda u, t: u <= 5),
     ]
 
     def checks(self):
@@ -29,13 +31,14 @@ class Checks:
         fresh_network_namespace()
         sysctls = Sysctls()
         kinds = [("us", lambda: self.ours(notify=False)),
+                 ("connections", lambda: self.ours(notify=False, extra="[connections]\naudit-interval = 1min\n")),
                  ("floor", lambda: Daemon([self.args.sleeper, "5000"])),
                  ("reads", lambda: Daemon([self.args.sleeper, "5000", "read"]))]
         per_wakeup = {}
         for _ in range(self.runs):
             for who, start in kinds:
                 process = start()
-                if who == "us" and sysctls.wait_for(SERVER, process.started + 30) is None:
+                if who in ("us", "connections") and sysctls.wait_for(SERVER, process.started + 30) is None:
                     raise RuntimeError("the profile was not in force within 30 s")
                 # Writes until the process has woken for 100 of them: it is watching, and its
                 # start-up work is over before the measurement.
@@ -53,6 +56,8 @@ class Checks:
                 process.stop()
                 sysctls.drain()
         bare = self.record_check_cost("check", "wakeup-cpu-warm", per_wakeup)
+        for raw in per_wakeup["connections"]:
+            self.record("check-connections", "us", max(raw - bare, 0))
         self.notes["check"] = (
             f"CPU per drift check, checks back to back: {self.runs} runs of {seconds:g} s, writes of the value in force "
             f"about {rate}/s, each waking one check; ours costs {statistics.median(per_wakeup['us']):.1f} µs per wake-up "

@@ -4,11 +4,14 @@ import Glibc
 #endif
 
 /// Gathers what the connections audit needs, in the network namespace of the calling thread:
-/// one `/proc` scan, then one sock_diag dump per address family, the namespace's sysctls,
-/// and (where permitted) the exact keepalive state of the sockets that need it.
+/// one `/proc` scan and, at the same time on a thread of its own, one sock_diag dump per
+/// address family; the namespace's sysctls; and (where permitted) the exact keepalive state
+/// of the sockets that need it.
 ///
-/// The scan comes first: a socket held at scan time and still alive is then in the dump, so
-/// a held TCP socket missing from the dump is one the kernel has closed.
+/// A held TCP socket missing from the dump is one the kernel has closed, if the dump was
+/// taken after the scan saw it. The two run together, so a socket opened meanwhile could
+/// look dead: when any held socket is missing, the dump is taken again after the scan, and
+/// only sockets missing from that one too are dead.
 public struct ConnectionScanner: Sendable {
     /// How keepalive is found out.
     public enum Depth: Sendable {
@@ -32,16 +35,15 @@ public struct ConnectionScanner: Sendable {
 
     /// Everything the audit needs, or why the kernel's dump could not be read.
     public func gather(depth: Depth) -> Result<AuditInput, SockDiag.Failure> {
+        final class Dumped: @unchecked Sendable { var result: Result<([DiagSocket], [String]), SockDiag.Failure> = .success(([], [])) }
+        let dumped = Dumped()
+        let thread = try? OwnThread.start { [self] in dumped.result = dumpBoth() }.get()
         let table = ProcessTable.scan(procRoot: procRoot, syscalls: syscalls)
-        var sockets: [DiagSocket] = []
-        var blindSpots: [String] = []
-        switch SockDiag.dump(family: AF_INET, states: SockDiag.allStates, syscalls: syscalls) {
-        case .success(let found): sockets = found
+        if let thread { thread.join() } else { dumped.result = dumpBoth() }
+        var sockets: [DiagSocket], blindSpots: [String]
+        switch dumped.result {
+        case .success(let found): (sockets, blindSpots) = found
         case .failure(let failure): return .failure(failure)
-        }
-        switch SockDiag.dump(family: AF_INET6, states: SockDiag.allStates, syscalls: syscalls) {
-        case .success(let found): sockets += found
-        case .failure(let failure): blindSpots.append("IPv6 sockets: \(failure)")
         }
         let sysctls = readSysctls()
         if table.hidden > 0 {
@@ -56,6 +58,21 @@ public struct ConnectionScanner: Sendable {
         let unattributed = sockets.contains { $0.record.inode != 0 && table.holders[$0.record.inode] == nil && $0.cgroupID != nil }
         if unattributed { input.unitsByCgroupID = CgroupTree.unitsByID(syscalls: syscalls) }
         return .success(input)
+    }
+
+    /// The TCP sockets over IPv4 and IPv6, every state; an IPv6 dump that fails is a blind
+    /// spot, not a failure (IPv6 may be disabled).
+    func dumpBoth() -> Result<([DiagSocket], [String]), SockDiag.Failure> {
+        var sockets: [DiagSocket]
+        switch SockDiag.dump(family: AF_INET, states: SockDiag.allStates, syscalls: syscalls) {
+        case .success(let found): sockets = found
+        case .failure(let failure): return .failure(failure)
+        }
+        switch SockDiag.dump(family: AF_INET6, states: SockDiag.allStates, syscalls: syscalls) {
+        case .success(let found): sockets += found
+        case .failure(let failure): return .success((sockets, ["IPv6 sockets: \(failure)"]))
+        }
+        return .success((sockets, []))
     }
 
     /// The namespace's sysctls that decide reaping; a value that cannot be read keeps the
@@ -105,8 +122,18 @@ public struct ConnectionScanner: Sendable {
 
     /// Held TCP sockets that are not in the dump: closed by the kernel, still held. Only
     /// processes in the audited namespace count (another namespace's sockets are not in
-    /// this dump); the descriptor is read again so that one closed meanwhile is not listed.
+    /// this dump). If there are any, the dump is taken again (now surely after the scan)
+    /// and the descriptor read again, so that a socket opened or closed meanwhile is not
+    /// listed.
     func deadSockets(table: ProcessTable, alive: Set<UInt64>) -> [DeadSocket] {
+        let candidates = missing(table: table, alive: alive)
+        guard !candidates.isEmpty, case .success(let again) = dumpBoth() else { return candidates }
+        let aliveNow = Set(again.0.map(\.record.inode))
+        return candidates.filter { !aliveNow.contains($0.inode) }
+    }
+
+    /// The held TCP sockets of the namespace's processes that `alive` lacks.
+    func missing(table: ProcessTable, alive: Set<UInt64>) -> [DeadSocket] {
         guard let namespace = NetworkNamespace.current(syscalls: syscalls) else { return [] }
         var dead: [DeadSocket] = []
         for (inode, holders) in table.holders where !alive.contains(inode) {
