@@ -147,7 +147,8 @@ struct ConnectionsTests {
     }
 
     @Test func anUnprivilegedUserGetsWhatItMaySeeSaidPlainly() throws {
-        let peers = try LivePeers(["--connections", "3"])
+        let unit = "kt-test-hidden-\(getpid()).service"
+        let peers = try LivePeers(["--connections", "3", "--unit", unit, "--unit-from-start"])
         defer { peers.stop() }
         // A copy of the binary that user nobody may run, in a directory it may enter.
         let directory = try TemporaryDirectory("kt-nobody")
@@ -160,6 +161,7 @@ struct ConnectionsTests {
         let connections = Self.connections(document)
         #expect(connections.count == 3, "the dump needs no privilege: the server's end of each of the 3 connections")
         #expect(connections.allSatisfy { ($0["pids"] as? [Int]) == [] }, "root's processes' descriptors are not visible to nobody")
+        #expect(connections.allSatisfy { $0["unit"] as? String == unit }, "the unit comes from the sockets' cgroup id: \(connections)")
         let notSeen = document["not_seen"] as? [String] ?? []
         #expect(notSeen.contains { $0.contains("could not be read") && $0.contains("needs root") }, "\(notSeen)")
         let text = try peers.insideA(["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups", binary, "connections"])

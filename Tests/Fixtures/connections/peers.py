@@ -11,6 +11,8 @@ torn down when stdin closes (the test ended or died).
 test made) instead of a new one. --unit NAME moves the server, once it has accepted every
 connection, into a new cgroup v2 named NAME (e.g. kt-test-legacy-1234.service), so that it
 belongs to that "unit" as far as /proc/PID/cgroup says; the cgroup is removed at the end.
+With --unit-from-start the server starts in that cgroup, so its sockets carry the cgroup's
+id too (INET_DIAG_CGROUP_ID), as a service's do.
 
 Prints `ready {json}` once set up, then reads commands, one per line, answering `ok ...`:
   cut       the link to B stops carrying anything (B's addresses are flushed): B's peers are
@@ -150,8 +152,9 @@ class Cgroup:
     def __init__(self, name, pid):
         self.path = os.path.join(cgroup2_root(), name)
         os.mkdir(self.path)
-        with open(os.path.join(self.path, "cgroup.procs"), "w") as procs:
-            procs.write(str(pid))
+        if pid is not None:
+            with open(os.path.join(self.path, "cgroup.procs"), "w") as procs:
+                procs.write(str(pid))
 
     def kill(self):
         pass
@@ -194,17 +197,22 @@ def main():
                 inside(a, "sysctl", "-qw", f"net.ipv4.tcp_keepalive_{name}={value}")
         role_args = ["--connections", str(count)] + (["--classes"] if classes else [])
         me = [sys.executable, os.path.abspath(__file__)]
+        unit = args[args.index("--unit") + 1] if "--unit" in args else None
+        early = Cgroup(unit, None) if unit and "--unit-from-start" in args else None
+        join_early = (lambda: open(os.path.join(early.path, "cgroup.procs"), "w").write(str(os.getpid()))) if early else None
         srv = subprocess.Popen(["nsenter", "-t", str(a.pid), "-n", *me, "--role", "server", *role_args],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, preexec_fn=join_early)
         children.append(srv)
+        if early:
+            children.insert(0, early)
         expect(srv, "listening")
         rem = subprocess.Popen(["nsenter", "-t", str(b.pid), "-n", *me, "--role", "remote", *role_args],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         children.append(rem)
         expect(rem, "connected")
         expect(srv, "accepted")
-        if "--unit" in args:
-            children.insert(0, Cgroup(args[args.index("--unit") + 1], srv.pid))
+        if unit and not early:
+            children.insert(0, Cgroup(unit, srv.pid))
 
         def tell(process, command, answer):
             process.stdin.write((command + "\n").encode())
