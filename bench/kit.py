@@ -171,17 +171,26 @@ class Daemon:
     def tasks(self):
         return os.listdir(f"/proc/{self.pid}/task")
 
+    def task_file(self, task, name):
+        """The text of /proc/PID/task/TASK/NAME, or "" if that thread has ended meanwhile (the
+        connections audit's scan threads come and go)."""
+        try:
+            with open(f"/proc/{self.pid}/task/{task}/{name}") as f:
+                return f.read()
+        except (FileNotFoundError, ProcessLookupError):
+            return ""
+
     def context_switches(self):
         total = 0
         for task in self.tasks():
-            for line in open(f"/proc/{self.pid}/task/{task}/status"):
+            for line in self.task_file(task, "status").splitlines():
                 if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
                     total += int(line.split()[1])
         return total
 
     def cpu_ns(self):
         """utime+stime of every thread, in nanoseconds (the scheduler's run time)."""
-        return sum(int(open(f"/proc/{self.pid}/task/{t}/schedstat").read().split()[0]) for t in self.tasks())
+        return sum(int((self.task_file(t, "schedstat") or "0").split()[0]) for t in self.tasks())
 
     def accounting(self):
         """(context switches, CPU ns) now, for ``cpu_per_wakeup_us``."""

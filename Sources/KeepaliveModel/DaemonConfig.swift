@@ -56,14 +56,8 @@ public struct DaemonConfig: Sendable, Hashable {
             store(ValueParser.profileName(text, key: "profile", at: location), in: &config.profile, at: location)
         },
         .init(section: "daemon", key: "check-interval") { config, text, location in
-            let parsed = TimeSpan.parseSeconds(text)
-                .mapError { Diagnostic.error(.notANumber, at: location, "check-interval: \($0.explanation)") }
-                .flatMap { seconds in
-                    checkIntervalRange.contains(seconds) ? .success(seconds)
-                        : .failure(.error(.outOfRange, at: location,
-                            "check-interval = \(text.shortened) is out of range; it must be 1s..1h"))
-                }
-            return store(parsed, in: &config.checkInterval, at: location)
+            store(span(text, key: "check-interval", in: checkIntervalRange, described: "1s..1h", at: location),
+                  in: &config.checkInterval, at: location)
         },
         .init(section: "daemon", key: "on-drift") { config, text, location in
             let parsed: Result<DriftPolicy, Diagnostic> = DriftPolicy(rawValue: text.asciiLowercased).map { .success($0) }
@@ -75,14 +69,8 @@ public struct DaemonConfig: Sendable, Hashable {
             store(parseBoolean(text, key: "restore-on-stop", at: location), in: &config.restoreOnStop, at: location)
         },
         .init(section: "connections", key: "audit-interval") { config, text, location in
-            let parsed = (text == "0" ? .success(0) : TimeSpan.parseSeconds(text))
-                .mapError { Diagnostic.error(.notANumber, at: location, "audit-interval: \($0.explanation)") }
-                .flatMap { seconds in
-                    auditIntervalRange.contains(seconds) ? .success(seconds)
-                        : .failure(.error(.outOfRange, at: location,
-                            "audit-interval = \(text.shortened) is out of range; it must be 0 (never) or 1s..1d"))
-                }
-            return store(parsed, in: &config.auditInterval, at: location)
+            store(span(text, key: "audit-interval", in: auditIntervalRange, described: "0 (never) or 1s..1d", at: location),
+                  in: &config.auditInterval, at: location)
         },
         .init(section: "connections", key: "alert-never-reaped") { config, text, location in
             let parsed: Result<Int, Diagnostic> = Int(text).flatMap { (0...1_000_000).contains($0) ? $0 : nil }.map { .success($0) }
@@ -111,6 +99,17 @@ public struct DaemonConfig: Sendable, Hashable {
             diagnostics += schema.read(source, into: &config)
         }
         return (config, diagnostics)
+    }
+
+    /// A time span in seconds within `range`.
+    private static func span(_ text: String, key: String, in range: ClosedRange<Int>, described: String,
+                             at location: SourceLocation) -> Result<Int, Diagnostic> {
+        TimeSpan.parseSeconds(text)
+            .mapError { Diagnostic.error(.notANumber, at: location, "\(key): \($0.explanation)") }
+            .flatMap { seconds in
+                range.contains(seconds) ? .success(seconds)
+                    : .failure(.error(.outOfRange, at: location, "\(key) = \(text.shortened) is out of range; it must be \(described)"))
+            }
     }
 
     /// Stores a parsed value with its location, or returns the parse error.
