@@ -31,9 +31,10 @@ ensure_swift() {
 # The packages needed to build: libsystemd through pkg-config; the static libstdc++ that the
 # release binary links in (scripts/build-release).
 BUILD_PACKAGES=(libsystemd-dev pkg-config libstdc++-12-dev)
-# The packages the tests use: journald and systemd-analyze, sysctl, unshare/nsenter, and for the
-# connections tests ip and ss (iproute2) and the live TCP peers (python3).
-TEST_PACKAGES=(systemd procps util-linux iproute2 python3)
+# The packages the tests use: journald and systemd-analyze, sysctl, unshare/nsenter/setpriv, for
+# the connections tests ip and ss (iproute2) and the live TCP peers (python3), and for the
+# namespaces tests real podman containers (podman, run by runc from a busybox root).
+TEST_PACKAGES=(systemd procps util-linux iproute2 python3 podman runc busybox-static)
 # The packages the benchmark uses: the peer it is measured against, a bus for tuned-adm.
 BENCH_PACKAGES=(tuned dbus-daemon python3 lsof iproute2)
 # The packages the end-to-end tests use to boot a systemd container (root only).

@@ -53,6 +53,10 @@ public final class Daemon {
         var watchdog: Watchdog?
         /// The connections audit, on its own thread (``ConnectionAuditor``).
         let auditor: ConnectionAuditor
+        /// The other network namespaces `[namespaces]` selects.
+        let fleet: Fleet
+        /// Hints at new namespaces, while the fleet is active.
+        var hints: NamespaceHints?
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit status.
@@ -87,28 +91,47 @@ public final class Daemon {
         }
         let auditor = ConnectionAuditor(log: log, setup: setup)
         auditor.configure(enforcer.policy.config)
+        let fleet = Fleet(setup: setup, policy: enforcer.policy, log: log, inotify: inotify,
+                          book: originals.map { OriginalsBook(store: $0.store, syscalls: syscalls) }, at: MonotonicClock.now())
+        if fleet.isActive { reportNamespaceLimits(enforcer.policy) }
         return loop(Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload,
-                            originals: originals, watchdog: watchdog, auditor: auditor))
+                            originals: originals, watchdog: watchdog, auditor: auditor, fleet: fleet,
+                            hints: fleet.isActive ? NamespaceHints() : nil))
     }
 
     /// The loop: wait for the earliest deadline or event, dispatch, repeat until a stop signal.
     private func loop(_ running: Running) -> Int32 {
         var running = running
-        let enforcer = running.enforcer, reload = running.reload
-        let poller = Poller(watching: [running.signals.fd, running.inotify.fd], syscalls: syscalls)
+        let enforcer = running.enforcer, reload = running.reload, fleet = running.fleet
+        func makePoller() -> Poller {
+            Poller(watching: [running.signals.fd, running.inotify.fd] + (running.hints?.readable ?? []),
+                   priority: running.hints.map { [$0.mountinfo] } ?? [], syscalls: syscalls)
+        }
+        var poller = makePoller()
         var now = MonotonicClock.now()
         var busy = true   // start-up ran code the idle loop does not need
         while true {
+            if fleet.isActive != (running.hints != nil) {
+                // A reload turned [namespaces] on or off: open or close its hints.
+                running.hints = fleet.isActive ? NamespaceHints() : nil
+                poller = makePoller()
+            }
             var deadline = enforcer.deadline
+            if fleet.deadline < deadline { deadline = fleet.deadline }
             if let ping = running.watchdog?.deadline, ping < deadline { deadline = ping }
             if !reload.isIdle, let step = reload.deadline(at: now), step < deadline { deadline = step }
             // Hand the code back only when the loop is about to sleep: events already
             // queued (such as the daemon's own writes to the sysctls) run code first.
-            if busy && poller.wait(timeoutMilliseconds: 0) == 0 {
-                codePages.release()
-                busy = false
+            // What that look finds is handled now: a mountinfo change is reported once.
+            var ready = 0
+            if busy {
+                ready = poller.wait(timeoutMilliseconds: 0)
+                if ready == 0 {
+                    codePages.release()
+                    busy = false
+                }
             }
-            let ready = poller.wait(timeoutMilliseconds: (deadline - now).pollTimeout)
+            if ready == 0 { ready = poller.wait(timeoutMilliseconds: (deadline - now).pollTimeout) }
             now = MonotonicClock.now()
 
             if ready > 0 {
@@ -120,15 +143,28 @@ public final class Daemon {
                     }
                     if stop {
                         running.auditor.stop()
+                        fleet.shutDown(restore: enforcer.policy.config.restoresOnStop)
                         return shutDown(enforcer, originals: running.originals)
                     }
                 }
                 if poller.isReady(running.inotify.fd) {
                     busy = route(running.inotify.drain(), to: running, at: now) || busy
                 }
+                if let hints = running.hints {
+                    if poller.isReady(hints.mountinfo) { fleet.lookSoon(at: now) }
+                    if let nsid = hints.nsid, poller.isReady(nsid.fd) {
+                        let seen = nsid.drain()
+                        if seen.added > 0 { fleet.rescanSoon(at: now) }
+                        if seen.removed > 0 { fleet.checkAll() }
+                    }
+                }
             }
             if !reload.isIdle, stepReload(running, at: now) { busy = true }
             if enforcer.tick(at: now) {
+                busy = true
+                updateStatus(running, at: now)
+            }
+            if fleet.tick(at: now) {
                 busy = true
                 updateStatus(running, at: now)
             }
@@ -157,6 +193,8 @@ public final class Daemon {
                 running.enforcer.hint()
             } else if running.enforcer.watch.isSysctl(event.watch) {
                 running.enforcer.hint()
+            } else if running.fleet.route(event, at: now) {
+                continue
             } else {
                 config.append(event)
             }
@@ -166,11 +204,16 @@ public final class Daemon {
         return true
     }
 
+    /// The fleet's counts for the status line, when `[namespaces]` manages any.
+    func namespaceCounts(_ fleet: Fleet) -> (managed: Int, drifting: Int)? {
+        fleet.isActive || !fleet.members.isEmpty ? fleet.counts : nil
+    }
+
     /// Sends STATUS= if the enforcer's state changed what it says.
     func updateStatus(_ running: Running, at now: Instant) {
         let status = StatusLine.make(policy: running.enforcer.policy, drift: running.enforcer.remainingDrift,
                                      contested: running.enforcer.contested(at: now),
-                                     rejection: running.reload.rejection)
+                                     rejection: running.reload.rejection, namespaces: namespaceCounts(running.fleet))
         if status != lastStatus {
             notifier.status(status)
             lastStatus = status

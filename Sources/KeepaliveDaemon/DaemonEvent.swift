@@ -46,6 +46,17 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     case keepaliveEnabled = "keepalive-enabled"
     /// A connections audit, or keepalive for a socket, failed.
     case auditFailed = "audit-failed"
+    /// Another network namespace came under a profile (`[namespaces]`).
+    case namespaceAdopted = "namespace-adopted"
+    /// A managed namespace ended; its state was dropped.
+    case namespaceGone = "namespace-gone"
+    /// A key a container's runtime set explicitly is left alone (`explicit-values = keep`).
+    case explicitValueKept = "explicit-value-kept"
+    /// After a reload, a managed namespace no rule selects any more; left as it is.
+    case namespaceReleased = "namespace-released"
+    /// `[namespaces]` asks for more than the daemon may do here (a capability, setns), or a
+    /// namespace could not be entered.
+    case namespacesLimited = "namespaces-limited"
 
     /// The journal `MESSAGE_ID`, fixed per event kind.
     public var messageID: String {
@@ -71,15 +82,21 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         case .connectionsUnreaped: "2856cf6b640c434896ce3b5c783216e2"
         case .keepaliveEnabled: "9bf2d16672ff4dbb830eb041fe561ded"
         case .auditFailed: "93194cd6edbe4064a67ce97de9c8f44f"
+        case .namespaceAdopted: "1a92dc139e604a84af16691ef93a393b"
+        case .namespaceGone: "23fb57399d204faf95d500d54127a564"
+        case .explicitValueKept: "4c47d31c95134d7bbfbfe52e7f51750b"
+        case .namespaceReleased: "7af490fb714644a6a31d44e2d1c05ce9"
+        case .namespacesLimited: "26062d8ddcd242008dccd36f63de99ae"
         }
     }
 
     /// The priority entries of this kind are logged at.
     public var level: Logger.Level {
         switch self {
-        case .applied, .corrected, .started, .stopping, .restored, .keepaliveEnabled: .info
+        case .applied, .corrected, .started, .stopping, .restored, .keepaliveEnabled,
+             .namespaceAdopted, .namespaceGone, .explicitValueKept, .namespaceReleased: .info
         case .drift, .sysctlConflict, .configWarning, .reloadRejected, .watchdogClamped, .eventsLost,
-             .originalsRejected, .originalsNotSaved, .connectionsUnreaped, .auditFailed: .warning
+             .originalsRejected, .originalsNotSaved, .connectionsUnreaped, .auditFailed, .namespacesLimited: .warning
         case .contested, .applyFailed, .configRejected, .checkFailed, .startFailed: .error
         }
     }

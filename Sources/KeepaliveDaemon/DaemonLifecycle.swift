@@ -62,7 +62,13 @@ extension Daemon {
         guard let load else { return worked }
         reload.rejection = apply(load, running)
         running.enforcer.hint()
-        lastStatus = StatusLine.make(policy: running.enforcer.policy, drift: [], contested: [], rejection: reload.rejection)
+        if reload.rejection == nil {
+            let wasActive = running.fleet.isActive
+            running.fleet.reconfigure(running.enforcer.policy, at: now)
+            if running.fleet.isActive && !wasActive { reportNamespaceLimits(running.enforcer.policy) }
+        }
+        lastStatus = StatusLine.make(policy: running.enforcer.policy, drift: [], contested: [], rejection: reload.rejection,
+                                     namespaces: namespaceCounts(running.fleet))
         notifier.ready(status: lastStatus)
         // Reporting only, so after READY=1: the sysctl.d scan reads a dozen files, and the
         // state file's rename is slow on some disks.

@@ -42,3 +42,49 @@ extension Daemon {
         return Remembered(values: current, savedAt: now, store: store)
     }
 }
+
+/// The saved originals of every managed namespace, kept in memory and written to the same
+/// file as the daemon's own (``OriginalsStore``) at most once per turn of the loop, however
+/// many namespaces were adopted in it.
+final class OriginalsBook {
+    private let store: OriginalsStore
+    private let boot: String
+    private var values: [UInt64: KeepaliveValues]
+    private var dirty = false
+
+    /// The book over `store`, holding what it holds now (the daemon's own entry included).
+    init(store: OriginalsStore, syscalls: Syscalls) {
+        self.store = store
+        boot = OriginalsStore.bootID(syscalls: syscalls)
+        if case .found(let originals) = store.load(boot: boot, setAside: false) {
+            values = originals.values
+        } else {
+            values = [:]
+        }
+    }
+
+    /// The values saved for namespace `inode` earlier in this boot (a restart), or else
+    /// those `tree` reads now, recorded before anything is written.
+    func recall(_ inode: UInt64, tree: SysctlTree) -> KeepaliveValues? {
+        if let saved = values[inode] { return saved }
+        guard let current = try? tree.readAll() else { return nil }
+        values[inode] = current
+        dirty = true
+        return current
+    }
+
+    /// Drops a namespace's entry (it ended, or was restored).
+    func forget(_ inode: UInt64) {
+        if values.removeValue(forKey: inode) != nil { dirty = true }
+    }
+
+    /// Writes the file if anything changed since the last write.
+    func flush(log: EventLog) {
+        guard dirty else { return }
+        dirty = false
+        if let error = store.save(Originals(boot: boot, savedAt: Int(time(nil)), values: values)) {
+            log.record(.originalsNotSaved, "cannot save the originals of managed namespaces in \(store.path): \(error); after a crash or restart, restore-on-stop will only know the values found then",
+                       fields: ["ORIGINALS_FILE": store.path])
+        }
+    }
+}

@@ -1,7 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeepaliveModel
 import KeepaliveOS
 
-/// Keeps one target's keepalive values in force: today the daemon's own network namespace.
+/// Keeps one target's keepalive values in force: the daemon's own network namespace, or one
+/// that `[namespaces]` selects (``Fleet``).
 ///
 /// It owns everything about that target: its sysctl tree (kept-open read descriptors), the
 /// inotify watches on its three files, the policy in force there, the values found before
@@ -39,23 +43,46 @@ final class Enforcer {
     private var failingWrites: Set<Tunable> = []
     /// The drift left after the last check that did anything (for the status line).
     private(set) var remainingDrift: [ValueDifference] = []
+    /// Keys left alone: set explicitly for a container (`explicit-values = keep`). Empty
+    /// for the daemon's own namespace.
+    let kept: Set<Tunable>
+    /// The namespace ended: its pinned descriptors read ENOENT (``SysctlTree/pinned``).
+    private(set) var gone = false
 
     /// Puts `policy` in force through `tree`, all or nothing; returns the enforcer, or the
     /// failed report (nothing left changed).
     /// `originals` are the values to restore on stop when they were found earlier (a
     /// restart in the same boot); by default, the values found now.
+    /// `kept` are keys to leave alone (``kept``); `reason` goes into the `applied` entry.
     static func start(_ policy: Policy, tree: SysctlTree, watch: SysctlWatch, log: EventLog,
-                      netns: UInt64 = 0, originals: KeepaliveValues? = nil, at now: Instant) -> Result<Enforcer, ApplyReport> {
-        let report = Applier.apply(policy.values, to: tree)
+                      netns: UInt64 = 0, originals: KeepaliveValues? = nil, kept: Set<Tunable> = [],
+                      reason: String = "start", at now: Instant) -> Result<Enforcer, ApplyReport> {
+        let report = Applier.apply(target(policy.values, kept: kept, tree: tree), to: tree)
         guard report.succeeded, let before = report.before else { return .failure(report) }
-        let enforcer = Enforcer(policy, tree: tree, watch: watch, log: log, netns: netns, originals: originals ?? before, at: now)
-        log.applied(policy, changes: report.changes, reason: "start")
+        let enforcer = Enforcer(policy, tree: tree, watch: watch, log: log, netns: netns, originals: originals ?? before,
+                                kept: kept, at: now)
+        log.applied(policy, changes: report.changes, reason: reason)
         return .success(enforcer)
     }
 
+    /// The values to write: the policy's, with each kept key at what the kernel has now
+    /// (so it is not written). With nothing kept, the policy's.
+    private static func target(_ values: KeepaliveValues, kept: Set<Tunable>, tree: SysctlTree) -> KeepaliveValues {
+        guard !kept.isEmpty, let current = try? tree.readAll() else { return values }
+        return expected(values, kept: kept, actual: current)
+    }
+
+    /// `values` with the kept keys taken from `actual`.
+    private static func expected(_ values: KeepaliveValues, kept: Set<Tunable>, actual: KeepaliveValues) -> KeepaliveValues {
+        var expected = values
+        for key in kept { expected[key] = actual[key] }
+        return expected
+    }
+
     private init(_ policy: Policy, tree: SysctlTree, watch: SysctlWatch, log: EventLog,
-                 netns: UInt64, originals: KeepaliveValues, at now: Instant) {
+                 netns: UInt64, originals: KeepaliveValues, kept: Set<Tunable>, at now: Instant) {
         self.policy = policy
+        self.kept = kept
         self.netns = netns
         self.tree = tree
         self.watch = watch
@@ -68,7 +95,7 @@ final class Enforcer {
     /// Puts a new policy in force (a reload), all or nothing. On success the drift and
     /// contest state start afresh; on failure the old policy stays.
     func adopt(_ next: Policy) -> ApplyReport {
-        let report = Applier.apply(next.values, to: tree)
+        let report = Applier.apply(Enforcer.target(next.values, kept: kept, tree: tree), to: tree)
         guard report.succeeded else { return report }
         policy = next
         checkInterval = .seconds(next.config.checkIntervalSeconds)
@@ -106,7 +133,7 @@ final class Enforcer {
 
     /// Writes the values found before the first write back where they differ.
     func restoreOriginals() -> (restored: [Tunable], failures: [SysctlFailure]) {
-        Applier.restore(Tunable.allCases, to: originals, in: tree)
+        Applier.restore(Tunable.allCases.filter { !kept.contains($0) }, to: originals, in: tree)
     }
 
     /// Reads the kernel values, reports new drift and, with `on-drift = enforce`, corrects
@@ -116,9 +143,14 @@ final class Enforcer {
         do {
             actual = try tree.readAll()
         } catch {
+            if tree.pinned && error.errno?.code == ENOENT {
+                gone = true   // the namespace ended; the fleet drops this enforcer
+                return true
+            }
             defer { checkFailing = true }
             guard !checkFailing else { return false }   // reported already
-            let verdict = FailureSeverity.verdict(errno: error.errno?.code, context: .check, checkEvery: checkInterval.seconds)
+            let verdict = FailureSeverity.verdict(errno: error.errno?.code, context: .check, target: tree.pinned ? .managed : .own,
+                                                  checkEvery: checkInterval.seconds)
             log.record(.checkFailed, "drift check failed: \(error); \(verdict.sentence)",
                        fields: ["SYSCTL": error.key.sysctlName, "PATH": error.path])
             return true
@@ -131,7 +163,7 @@ final class Enforcer {
         }
         for key in contest.endBackOffs(at: now) { watch.resume(key) }
         lastSeen = actual
-        let drift = actual.differences(from: policy.values)
+        let drift = actual.differences(from: kept.isEmpty ? policy.values : Enforcer.expected(policy.values, kept: kept, actual: actual))
         reportedDrift = reportedDrift.filter { key, _ in drift.contains { $0.key == key } }
         // A contested key was reported once, as contested; whatever values the other writer
         // gives it during the back-off, nothing more is said until the back-off ends.
@@ -171,7 +203,8 @@ final class Enforcer {
             // Not a contest: reported once (per key) until a correction works again, and
             // retried at every check.
             for failure in report.failures where failingWrites.insert(failure.key).inserted {
-                log.failed(failure, profile: policy.profile.name, context: .correction, checkEvery: checkInterval.seconds)
+                log.failed(failure, profile: policy.profile.name, context: .correction,
+                           target: tree.pinned ? .managed : .own, checkEvery: checkInterval.seconds)
             }
             return drift
         }

@@ -7,13 +7,30 @@ import Logging
 /// `EXPECTED`, `ACTUAL`, `CONFIG_FILE` and `CONFIG_LINE`.
 public struct EventLog: Sendable {
     let logger: Logger
+    /// Fields every entry of this log carries: for a managed namespace, `NETNS`,
+    /// `NETNS_NAME` and `CONTAINER`, `POD` or `UNIT` where known.
+    let context: [String: String]
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger) {
+        self.logger = logger
+        context = [:]
+    }
+
+    private init(logger: Logger, context: [String: String]) {
+        self.logger = logger
+        self.context = context
+    }
+
+    /// This log, with `fields` added to every entry.
+    func with(_ fields: [String: String]) -> EventLog {
+        EventLog(logger: logger, context: context.merging(fields) { $1 })
+    }
 
     /// Logs one event. `CODE_FILE`/`CODE_LINE`/`CODE_FUNC` name the caller.
     func record(_ event: DaemonEvent, _ message: String, fields: [String: String] = [:],
                 file: String = #fileID, function: String = #function, line: UInt = #line) {
         var metadata: Logger.Metadata = ["EVENT": .string(event.rawValue), "MESSAGE_ID": .string(event.messageID)]
+        for (key, value) in context { metadata[key] = .string(value) }
         for (key, value) in fields { metadata[key] = .string(value) }
         logger.log(level: event.level, Logger.Message(stringLiteral: message), metadata: metadata,
                    file: file, function: function, line: line)
@@ -67,9 +84,9 @@ public struct EventLog: Sendable {
     /// it; returns that verdict.
     @discardableResult
     func failed(_ failure: SysctlFailure, profile: ProfileName, context: FailureSeverity.Context,
-                checkEvery: Int = 5, file: String = #fileID, function: String = #function,
-                line: UInt = #line) -> FailureSeverity.Verdict {
-        let verdict = FailureSeverity.verdict(errno: failure.errno?.code, context: context,
+                target: FailureSeverity.Target = .own, checkEvery: Int = 5, file: String = #fileID,
+                function: String = #function, line: UInt = #line) -> FailureSeverity.Verdict {
+        let verdict = FailureSeverity.verdict(errno: failure.errno?.code, context: context, target: target,
                                               profile: profile.rawValue, checkEvery: checkEvery)
         applyFailed(failure, profile: profile, consequence: verdict.sentence, file: file, function: function, line: line)
         return verdict

@@ -46,7 +46,7 @@ final class SysctlWatch {
 
     private func add(_ key: Tunable) -> Errno? {
         do {
-            watches[key] = try inotify.add(tree.path(for: key), mask: UInt32(IN_MODIFY))
+            watches[key] = try inotify.add(tree.watchPath(for: key), mask: UInt32(IN_MODIFY))
             return nil
         } catch {
             return error

@@ -30,6 +30,19 @@ public struct DaemonConfig: Sendable, Hashable {
     public var alertNeverReaped: Located<Int>?
     /// `[connections] enable-keepalive =`: the units (globs) whose sockets get keepalive.
     public var enableKeepalive: Located<[Glob]>?
+    /// `[namespaces] manage =`: none (default), matching or all.
+    public var manage: Located<NamespaceRules.Reach>?
+    /// `[namespaces] profile =`: for `manage = all`, namespaces no rule matches.
+    public var namespaceProfile: Located<ProfileName>?
+    /// `[namespaces] explicit-values =`: keep (default) or override.
+    public var explicitValues: Located<NamespaceRules.ExplicitValues>?
+    /// `[namespaces] exclude =`: selectors never touched.
+    public var exclude: Located<[NamespaceSelector]>?
+    /// `[namespaces] rescan-interval =`: seconds between scans of `/proc/*/ns/net`; 30 when unset.
+    public var rescanInterval: Located<Int>?
+    /// `[namespaces.rules]`, in file order (a profile named again keeps its place and takes
+    /// the later selectors).
+    public var namespaceRuleLines: [NamespaceRules.Rule] = []
 
     public init() {}
 
@@ -49,6 +62,21 @@ public struct DaemonConfig: Sendable, Hashable {
     public var keepaliveUnits: [Glob] { enableKeepalive?.value ?? [] }
     /// The accepted range of `audit-interval`: never (0), or 1 s to 1 day.
     public static let auditIntervalRange = 0...86400
+    /// Seconds between full scans for namespaces; 30 by default.
+    public var rescanIntervalSeconds: Int { rescanInterval?.value ?? 30 }
+    /// The accepted range of `rescan-interval`: 1 s to 1 h.
+    public static let rescanIntervalRange = 1...3600
+
+    /// `[namespaces]` and `[namespaces.rules]` as one pure policy.
+    public var namespaceRules: NamespaceRules {
+        var rules = NamespaceRules()
+        rules.reach = manage?.value ?? .none
+        rules.fallback = namespaceProfile?.value
+        rules.explicitValues = explicitValues?.value ?? .keep
+        rules.exclude = exclude?.value ?? []
+        rules.rules = namespaceRuleLines
+        return rules
+    }
 
     /// The keys a config file may hold.
     public static let schema = Schema<DaemonConfig>(kind: "config", rules: [
@@ -89,7 +117,55 @@ public struct DaemonConfig: Sendable, Hashable {
             }
             return store(.success(globs), in: &config.enableKeepalive, at: location)
         },
+        .init(section: "namespaces", key: "manage") { config, text, location in
+            store(choice(text, key: "manage", as: NamespaceRules.Reach.self, at: location), in: &config.manage, at: location)
+        },
+        .init(section: "namespaces", key: "profile") { config, text, location in
+            store(ValueParser.profileName(text, key: "profile", at: location), in: &config.namespaceProfile, at: location)
+        },
+        .init(section: "namespaces", key: "explicit-values") { config, text, location in
+            store(choice(text, key: "explicit-values", as: NamespaceRules.ExplicitValues.self, at: location),
+                  in: &config.explicitValues, at: location)
+        },
+        .init(section: "namespaces", key: "exclude") { config, text, location in
+            store(selectors(text, key: "exclude", at: location), in: &config.exclude, at: location)
+        },
+        .init(section: "namespaces", key: "rescan-interval") { config, text, location in
+            store(span(text, key: "rescan-interval", in: rescanIntervalRange, described: "1s..1h", at: location),
+                  in: &config.rescanInterval, at: location)
+        },
+        .init(section: "namespaces.rules", anyKey: "PROFILE") { config, key, text, location in
+            let profile: ProfileName
+            switch ValueParser.profileName(key, key: "[namespaces.rules] \(key.shortened)", at: location) {
+            case .success(let name): profile = name
+            case .failure(let diagnostic): return diagnostic
+            }
+            switch selectors(text, key: "rule \(profile)", at: location) {
+            case .failure(let diagnostic): return diagnostic
+            case .success(let selectors):
+                let rule = NamespaceRules.Rule(profile: profile, selectors: selectors, location: location)
+                if let index = config.namespaceRuleLines.firstIndex(where: { $0.profile == profile }) {
+                    config.namespaceRuleLines[index] = rule
+                } else {
+                    config.namespaceRuleLines.append(rule)
+                }
+                return nil
+            }
+        },
     ] + ValueParser.sysctlRules(\DaemonConfig.overrides))
+
+    /// One of an enum's raw values, case-insensitively.
+    private static func choice<T: RawRepresentable & CaseIterable>(_ text: String, key: String, as: T.Type,
+                                                                   at location: SourceLocation) -> Result<T, Diagnostic> where T.RawValue == String {
+        T(rawValue: text.asciiLowercased).map { .success($0) }
+            ?? .failure(.error(.invalidChoice, at: location,
+                "\(key) = \(text.shortened) is not valid; use \(T.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))"))
+    }
+
+    /// A space-separated list of `KIND:GLOB` selectors.
+    private static func selectors(_ text: String, key: String, at location: SourceLocation) -> Result<[NamespaceSelector], Diagnostic> {
+        NamespaceSelector.parseList(text).mapError { .error(.invalidChoice, at: location, "\(key): \($0.description)") }
+    }
 
     /// Parses the main file and then each drop-in, later files winning key by key.
     public static func parse(_ sources: [SourceText]) -> (DaemonConfig, [Diagnostic]) {

@@ -9,11 +9,14 @@ public struct Policy: Sendable, Hashable {
     public let values: KeepaliveValues
     /// The file and line that set each value in ``values``.
     public let provenance: [Tunable: SourceLocation]
+    /// The other profiles `[namespaces]` can put in force, resolved, by name.
+    public let namespaceProfiles: [ProfileName: ResolvedProfile]
 
-    /// Combines a config and its resolved profile.
-    public init(config: DaemonConfig, profile: ResolvedProfile) {
+    /// Combines a config and its resolved profile (and those its namespace rules name).
+    public init(config: DaemonConfig, profile: ResolvedProfile, namespaceProfiles: [ProfileName: ResolvedProfile] = [:]) {
         self.config = config
         self.profile = profile
+        self.namespaceProfiles = namespaceProfiles
         var values = profile.values
         var provenance = profile.provenance
         for (key, override) in config.overrides {
@@ -22,6 +25,13 @@ public struct Policy: Sendable, Hashable {
         }
         self.values = values
         self.provenance = provenance
+    }
+
+    /// The policy of another network namespace: profile `name` (resolved at load), with
+    /// the same config and `[sysctl]` overrides; `nil` if the config never names it.
+    public func forNamespace(profile name: ProfileName) -> Policy? {
+        if name == profile.name { return self }
+        return namespaceProfiles[name].map { Policy(config: config, profile: $0, namespaceProfiles: namespaceProfiles) }
     }
 
     /// The keys the config overrides on top of the profile.
@@ -46,6 +56,23 @@ public struct Policy: Sendable, Hashable {
             }
             return (nil, diagnostics)
         }
-        return (Policy(config: config, profile: profile), diagnostics)
+        // Every profile [namespaces] names must resolve too: a rule naming a missing profile
+        // rejects the config, as the [daemon] profile does, before anything is written.
+        var others: [ProfileName: ResolvedProfile] = [:]
+        var named = config.namespaceRules.namedProfiles
+        if let fallback = config.namespaceProfile { named.append((fallback.value, fallback.location)) }
+        for (other, location) in named where other != name && others[other] == nil {
+            let (resolved, problems) = ProfileResolver.resolve(other, lookup: lookup)
+            diagnostics += problems
+            if let resolved {
+                others[other] = resolved
+            } else if !problems.hasErrors {
+                let known = knownProfiles().map(\.rawValue)
+                diagnostics.append(.error(.unknownProfile, at: location,
+                    "profile \(other): no such profile\(Suggestion.phrase(for: other.rawValue, among: known)) (known: \(known.joined(separator: ", ")))"))
+            }
+        }
+        if diagnostics.hasErrors { return (nil, diagnostics) }
+        return (Policy(config: config, profile: profile, namespaceProfiles: others), diagnostics)
     }
 }

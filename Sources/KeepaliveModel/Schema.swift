@@ -9,8 +9,12 @@ public struct Schema<Document>: Sendable {
         public let key: String
         /// Whether a key as written in the file is this one (after normalisation).
         let matches: @Sendable (String) -> Bool
-        /// Parses the value into the document, or says why it cannot.
-        let store: @Sendable (inout Document, String, SourceLocation) -> Diagnostic?
+        /// Parses the value into the document, or says why it cannot; given the key as
+        /// written, the value and where they are.
+        let store: @Sendable (inout Document, String, String, SourceLocation) -> Diagnostic?
+        /// Whether any key is accepted (a section of named entries, such as
+        /// `[namespaces.rules]`); each key as written is then its own slot.
+        let anyKey: Bool
 
         public init(section: String, key: String,
                     matches: (@Sendable (String) -> Bool)? = nil,
@@ -18,7 +22,19 @@ public struct Schema<Document>: Sendable {
             self.section = section
             self.key = key
             self.matches = matches ?? { $0 == key }
+            self.store = { document, _, value, location in store(&document, value, location) }
+            anyKey = false
+        }
+
+        /// A section whose keys are names the file chooses (`PROFILE = SELECTOR...`);
+        /// `described` names them in messages.
+        public init(section: String, anyKey described: String,
+                    store: @escaping @Sendable (inout Document, String, String, SourceLocation) -> Diagnostic?) {
+            self.section = section
+            self.key = described
+            self.matches = { _ in true }
             self.store = store
+            anyKey = true
         }
     }
 
@@ -79,15 +95,16 @@ public struct Schema<Document>: Sendable {
                         "unknown key '\(key.shortened)' in [\(current)]\(Suggestion.phrase(for: key, among: candidates.map(\.key)))"))
                     continue
                 }
-                let slot = "\(current)/\(rule.key)"
+                let name = rule.anyKey ? key : rule.key
+                let slot = "\(current)/\(name)"
                 if let earlier = firstLine[slot] {
                     diagnostics.append(.warning(.duplicateKey, at: location,
-                        "\(rule.key) is set again here; this line (\(line)) wins over line \(earlier)"))
+                        "\(name) is set again here; this line (\(line)) wins over line \(earlier)"))
                 }
                 firstLine[slot] = line
                 if value.isEmpty {
-                    diagnostics.append(.error(.emptyValue, at: location, "\(rule.key) has an empty value"))
-                } else if let problem = rule.store(&document, value, location) {
+                    diagnostics.append(.error(.emptyValue, at: location, "\(name) has an empty value"))
+                } else if let problem = rule.store(&document, key, value, location) {
                     diagnostics.append(problem)
                 }
             }

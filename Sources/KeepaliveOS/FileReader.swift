@@ -118,6 +118,21 @@ public struct FileReader: Sendable {
         return String(decoding: buffer.prefix(count), as: UTF8.self)
     }
 
+    /// A whole file as text (a runtime's JSON, `/proc/self/mountinfo`), up to `limit` bytes;
+    /// `nil` if it cannot be read or is larger. Symlinks are not followed.
+    public static func wholeFile(_ path: String, limit: Int = 4 << 20, syscalls: Syscalls) -> String? {
+        guard case .success(let fd) = syscalls.open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
+        defer { syscalls.close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            guard case .success(let count) = chunk.withUnsafeMutableBytes({ syscalls.read(fd, $0) }) else { return nil }
+            if count == 0 { return String(decoding: bytes, as: UTF8.self) }
+            bytes += chunk.prefix(count)
+            if bytes.count > limit { return nil }
+        }
+    }
+
     /// The names of the `*.conf` files in `directory`, sorted; empty if it does not exist.
     public func confFiles(in directory: String) -> Result<[String], Diagnostic> {
         switch syscalls.readDirectory(directory) {

@@ -48,7 +48,7 @@ public struct OriginalsStore: Sendable {
         if status.mode & 0o022 != 0 {
             return reject("it is writable by group or others (mode \(String(status.mode & 0o7777, radix: 8)))", setAside: setAside)
         }
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)   // about 7,000 namespaces
         guard case .success(let count) = buffer.withUnsafeMutableBytes({ syscalls.pread(fd, $0, 0) }), count < buffer.count else {
             return reject("it cannot be read whole", setAside: setAside)
         }

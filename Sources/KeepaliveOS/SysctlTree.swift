@@ -24,14 +24,31 @@ public final class SysctlTree {
 
     /// The lock that writers of these values take (``Applier``), if any.
     public let lock: ApplyLock?
+    /// The descriptors were opened inside another network namespace (``NamespaceEntry``),
+    /// read-write, and are the only way there: they are never reopened by path (the path
+    /// would lead to the daemon's own namespace), and writes go through them too.
+    public let pinned: Bool
 
     /// Creates access to the sysctls under `root`; nothing is opened yet.
     public init(root: String = SysctlTree.defaultRoot, syscalls: Syscalls = .live, lock: ApplyLock? = nil) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         self.syscalls = syscalls
         self.lock = lock
+        pinned = false
         readers = .allocate(capacity: 3)
         readers.initialize(repeating: -1, count: 3)
+    }
+
+    /// Access through three descriptors opened read-write inside another namespace, in
+    /// ``Tunable/allCases`` order; the tree owns and closes them.
+    public init(pinned descriptors: [Int32], syscalls: Syscalls = .live, lock: ApplyLock? = nil) {
+        precondition(descriptors.count == 3, "one descriptor per key")
+        root = SysctlTree.defaultRoot
+        self.syscalls = syscalls
+        self.lock = lock
+        pinned = true
+        readers = .allocate(capacity: 3)
+        for (index, fd) in descriptors.enumerated() { readers[index] = fd }
     }
 
     deinit {
@@ -41,6 +58,13 @@ public final class SysctlTree {
 
     /// The file for `key`, e.g. `/proc/sys/net/ipv4/tcp_keepalive_time`.
     public func path(for key: Tunable) -> String { "\(root)/\(key.relativePath)" }
+
+    /// The path an inotify watch on `key` is added by: the file itself, or for a pinned tree
+    /// its descriptor's `/proc/self/fd/N` link, which leads into the other namespace.
+    public func watchPath(for key: Tunable) -> String {
+        let fd = readers[SysctlTree.slot(key)]
+        return pinned && fd >= 0 ? "/proc/self/fd/\(fd)" : path(for: key)
+    }
 
     /// Reads one value through its kept-open descriptor: one pread(2) into a stack buffer,
     /// parsed in place (this is the drift check's hot path).
@@ -62,8 +86,9 @@ public final class SysctlTree {
         case .success(let value):
             return value
         case .failure(let failure):
-            // A descriptor whose namespace or file went away stays broken: reopen next time.
-            if failure.errno != nil { forget(key) }
+            // A descriptor whose namespace or file went away stays broken: reopen next time
+            // (a pinned one cannot be reopened; it fails until the tree is dropped).
+            if failure.errno != nil && !pinned { forget(key) }
             throw failure
         }
     }
@@ -101,12 +126,16 @@ public final class SysctlTree {
     public func write(_ key: Tunable, _ value: Int) throws(SysctlFailure) {
         let file = path(for: key)
         let fd: Int32
-        switch syscalls.open(file, O_WRONLY | O_NOCTTY | O_NOFOLLOW) {
-        case .success(let opened): fd = opened
-        case .failure(let error):
-            throw SysctlFailure(key: key, path: file, operation: .write, value: value, errno: error)
+        if pinned {
+            fd = readers[SysctlTree.slot(key)]
+        } else {
+            switch syscalls.open(file, O_WRONLY | O_NOCTTY | O_NOFOLLOW) {
+            case .success(let opened): fd = opened
+            case .failure(let error):
+                throw SysctlFailure(key: key, path: file, operation: .write, value: value, errno: error)
+            }
         }
-        defer { syscalls.close(fd) }
+        defer { if !pinned { syscalls.close(fd) } }
         let bytes = Array("\(value)\n".utf8)
         switch bytes.withUnsafeBytes({ syscalls.pwrite(fd, $0, 0) }) {
         case .success(let written) where written == bytes.count:
@@ -144,7 +173,7 @@ public final class SysctlTree {
 
     private func reader(for key: Tunable) throws(SysctlFailure) -> Int32 {
         let fd = readers[SysctlTree.slot(key)]
-        if fd >= 0 { return fd }
+        if fd >= 0 || pinned { return fd }
         switch syscalls.open(path(for: key), O_RDONLY | O_NOCTTY | O_NOFOLLOW) {
         case .success(let fd):
             readers[SysctlTree.slot(key)] = fd

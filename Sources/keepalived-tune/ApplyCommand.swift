@@ -16,23 +16,38 @@ struct ApplyCommand: Command {
         are restored. Exits 0 on success, 2 if the config or profile is invalid, 3 on a \
         system failure.
         """,
-        options: GlobalOptions.specs,
+        options: GlobalOptions.specs + [NamespaceTarget.option],
         arguments: [ArgumentSpec(name: "name", help: "The profile to apply; the configured one when omitted.", optional: true)])
 
     let options: GlobalOptions
     let name: String?
+    let netns: String?
 
     init(_ arguments: ParsedArguments) {
         options = GlobalOptions(arguments)
         name = arguments.argument(0)
+        netns = arguments.value(NamespaceTarget.option)
     }
 
     func run() throws {
         let setup = options.setup
-        let (label, target) = try resolveTarget(setup)
-        let netns = DaemonState.ownNetworkNamespace()
+        var (label, target) = try resolveTarget(setup)
+        var namespace: NamespaceTarget?
+        if let netns {
+            // The rules of the config decide the profile there, as the daemon would (NAME wins).
+            let config = setup.loadConfig().config
+            let entered = try NamespaceTarget.enter(netns, setup: setup, rules: config.namespaceRules, daemonProfile: config.profileName)
+            if name == nil, let policy = try? setup.policyOrExit(consequence: "nothing was applied") {
+                let held = entered.policy(policy)
+                (label, target) = ("profile \(held.profile.name)", held.values)
+            }
+            if let current = try? entered.tree.readAll() { target = entered.expected(target, actual: current) }
+            print("\(entered.description): \(entered.decision.reason)")
+            namespace = entered
+        }
+        let netns = namespace?.inode ?? DaemonState.ownNetworkNamespace()
         let record = WriterRecord(pid: getpid(), netns: netns, values: target, at: MonotonicClock.now())
-        let report = Applier.apply(target, to: setup.sysctlTree(), record: record)
+        let report = Applier.apply(target, to: namespace?.tree ?? setup.sysctlTree(), record: record)
         guard report.succeeded else {
             for failure in report.failures { Output.error("keepalived-tune: \(failure)") }
             if report.leftInconsistent {

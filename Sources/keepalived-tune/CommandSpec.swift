@@ -1,6 +1,6 @@
 /// What a command accepts, declared once: parsing, validation and `--help` all read it.
 ///
-/// The command line is small (eight commands, a handful of options), so it is parsed by
+/// The command line is small (nine commands, a handful of options), so it is parsed by
 /// hand rather than by a general library: that keeps the daemon's binary, start-up time and
 /// memory small (no reflection, no protocol-conformance scans at launch).
 struct CommandSpec {

@@ -21,6 +21,8 @@ struct ConnectionsCommand: Command {
         help: "Read keepalive from every socket itself (pidfd_getfd; root) instead of inferring it from the kernel's timers.")
     static let netns = OptionSpec(name: "netns", valueName: "name|path|pid",
                                   help: "Audit another network namespace: a name under /run/netns, a path, or a PID.")
+    static let allNamespaces = OptionSpec.flag("all-namespaces",
+        help: "Audit every network namespace found (as `keepalived-tune namespaces` lists them), one after another.")
     static let enable = OptionSpec.flag("enable-keepalive",
         help: "Turn SO_KEEPALIVE on for the selected connections and listening sockets that lack it (needs --pid, --unit or --port).")
     static let dryRun = OptionSpec.flag("dry-run", help: "With --enable-keepalive: show what would change, change nothing.")
@@ -41,7 +43,7 @@ struct ConnectionsCommand: Command {
         Exit status: 0 success, 1 a selected connection will never be reaped (--check), \
         3 system failure, 64 bad command line.
         """,
-        options: [all, pid, unit, port, state, idleOver, neverReaped, check, exact, netns, enable, dryRun, GlobalOptions.json])
+        options: [all, pid, unit, port, state, idleOver, neverReaped, check, exact, netns, allNamespaces, enable, dryRun, GlobalOptions.json])
 
     let arguments: ParsedArguments
 
@@ -55,7 +57,11 @@ struct ConnectionsCommand: Command {
         }
         if arguments.flag(Self.dryRun) && !enabling { throw UsageError(message: "--dry-run goes with --enable-keepalive") }
         let depth: ConnectionScanner.Depth = enabling || arguments.flag(Self.exact) ? .exact : .inferred
-        let input = try gather(depth: depth)
+        if arguments.flag(Self.allNamespaces) {
+            if arguments.value(Self.netns) != nil { throw UsageError(message: "--all-namespaces and --netns exclude each other") }
+            return try runInEveryNamespace(filter: filter, depth: depth, enabling: enabling)
+        }
+        let input = try gather(depth: depth, in: arguments.value(Self.netns))
         let audit = ConnectionAudit(input)
         if enabling {
             try ConnectionsRetrofit(audit: audit, input: input, filter: filter, dryRun: arguments.flag(Self.dryRun),
@@ -72,11 +78,43 @@ struct ConnectionsCommand: Command {
         if arguments.flag(Self.check) && selected.contains(where: \.neverReaped) { throw ExitStatus.drift }
     }
 
-    /// The audit's input, gathered here or in the namespace `--netns` names.
-    func gather(depth: ConnectionScanner.Depth) throws -> AuditInput {
+    /// `--all-namespaces`: the audit of each namespace found, one after another, each under
+    /// a heading (text) or as one member of `namespaces` (JSON). `--check` fails if any fails.
+    func runInEveryNamespace(filter: ConnectionFilter, depth: ConnectionScanner.Depth, enabling: Bool) throws {
+        let found = NamespaceDiscovery().scan(processes: true)
+        let json = arguments.flag(GlobalOptions.json)
+        var documents: [JSONValue] = []
+        var failing = false
+        for identity in found.identities.values.sorted(by: { ($0.isOwn ? 0 : 1, $0.inode) < ($1.isOwn ? 0 : 1, $1.inode) }) {
+            let label = identity.isOwn ? ("host", "(this namespace)") : identity.label
+            let heading = "network namespace \(identity.inode) (\(label.0) \(label.1))"
+            if !json { Swift.print("== \(heading)") }
+            let input = try gather(depth: depth, in: identity.isOwn ? nil : found.entries[identity.inode])
+            let audit = ConnectionAudit(input)
+            if enabling {
+                try ConnectionsRetrofit(audit: audit, input: input, filter: filter, dryRun: arguments.flag(Self.dryRun), json: json).run()
+                continue
+            }
+            let selected = audit.connections.filter(filter.matches)
+            failing = failing || selected.contains(where: \.neverReaped)
+            let report = ConnectionsReport(audit: audit, selected: selected, filter: filter)
+            if json {
+                documents.append(.object(["inode": .int(Int(identity.inode)), "kind": .string(label.0), "name": .string(label.1),
+                                          "audit": report.json]))
+            } else {
+                report.print(all: arguments.flag(Self.all))
+                Swift.print("")
+            }
+        }
+        if json && !enabling { Output.json(.object(["namespaces": .array(documents)])) }
+        if arguments.flag(Self.check) && failing { throw ExitStatus.drift }
+    }
+
+    /// The audit's input, gathered here or in the namespace `target` names.
+    func gather(depth: ConnectionScanner.Depth, in target: String?) throws -> AuditInput {
         let scan = { ConnectionScanner().gather(depth: depth) }
         let outcome: Result<AuditInput, SockDiag.Failure>
-        if let target = arguments.value(Self.netns) {
+        if let target {
             switch NetworkNamespace.run(in: target, scan) {
             case .success(let result): outcome = result
             case .failure(let failure):

@@ -28,7 +28,7 @@ enum KeepalivedTune {
     /// Every command, in the order help lists them.
     static let commands: [any Command.Type] = [RunCommand.self, ListCommand.self, ShowCommand.self, CheckCommand.self,
                                                ApplyCommand.self, VerifyCommand.self, StatusCommand.self,
-                                               ConnectionsCommand.self]
+                                               ConnectionsCommand.self, NamespacesCommand.self]
 
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())

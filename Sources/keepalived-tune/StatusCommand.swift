@@ -7,28 +7,41 @@ struct StatusCommand: Command {
         name: "status",
         abstract: "Show the configured profile, expected vs kernel values, drift and detection time.",
         discussion: "Exits 0 when it could report; 2 if the config is invalid, 3 if the kernel values cannot be read.",
-        options: GlobalOptions.specs + [GlobalOptions.json])
+        options: GlobalOptions.specs + [NamespaceTarget.option, GlobalOptions.json])
 
     let options: GlobalOptions
+    let netns: String?
 
-    init(_ arguments: ParsedArguments) { options = GlobalOptions(arguments) }
+    init(_ arguments: ParsedArguments) {
+        options = GlobalOptions(arguments)
+        netns = arguments.value(NamespaceTarget.option)
+    }
 
     func run() throws {
         let setup = options.setup
         let load = setup.loadPolicy()
-        guard let policy = load.policy else {
+        guard var policy = load.policy else {
             Output.rejected(load.diagnostics, consequence: "no status without a valid config")
             throw ExitStatus.invalid
         }
         Output.diagnostics(load.diagnostics)
-        let actual = try setup.kernelValuesOrExit(setup.sysctlTree())
-        let drift = actual.differences(from: policy.values)
+        let target = try netns.map { try NamespaceTarget.enter($0, setup: setup, rules: policy.config.namespaceRules, daemonProfile: policy.profile.name) }
+        if let target { policy = target.policy(policy) }
+        let actual = try setup.kernelValuesOrExit(target?.tree ?? setup.sysctlTree())
+        let expected = target?.expected(policy.values, actual: actual) ?? policy.values
+        let drift = actual.differences(from: expected)
         let conflicts = setup.sysctlConfScanner().conflicts(with: policy.values)
         if options.json {
             var json = StatusJSON.make(policy: policy, actual: actual, drift: drift,
                                        configFiles: load.configFiles, conflicts: conflicts)
             if case .object(var members) = json {
-                members["originals"] = OriginalsView(setup).json
+                members["originals"] = target == nil ? OriginalsView(setup).json : nil
+                if let target {
+                    members["netns"] = .object(["inode": .int(Int(target.inode)), "kind": .string(target.identity.label.kind),
+                                                "name": .string(target.identity.label.name), "managed": .bool(target.decision.profile != nil),
+                                                "reason": .string(target.decision.reason),
+                                                "explicit": .object(target.kept.reduce(into: [:]) { $0[$1.key.sysctlName] = .int($1.value) })])
+                }
                 json = .object(members)
             }
             Output.json(json)
@@ -36,18 +49,25 @@ struct StatusCommand: Command {
         }
         let config = policy.config
         print("config:   \(Output.configFiles(load.configFiles, main: setup.configPath))")
+        if let target {
+            print("netns:    \(target.description): \(target.decision.reason)")
+            for (key, value) in target.kept.sorted(by: { $0.key < $1.key }) {
+                print("kept:     \(key.sysctlName) = \(value), set explicitly for the container (explicit-values = keep)")
+            }
+        }
         print("profile:  \(policy.profile.name): \(policy.profile.description)")
         print("source:   \(policy.profile.source)")
         print("policy:   on-drift \(config.driftPolicy.rawValue), check every \(TimeSpan.format(seconds: config.checkIntervalSeconds)), restore-on-stop \(config.restoresOnStop ? "yes" : "no")")
         print("")
         let rows = [["SYSCTL", "EXPECTED", "KERNEL", "STATE", "SET BY"]] + Tunable.allCases.map { key in
-            [key.sysctlName, Output.value(policy.values[key], of: key), Output.value(actual[key], of: key),
-             policy.values[key] == actual[key] ? "ok" : "DRIFT", policy.provenance[key]?.description ?? ""]
+            [key.sysctlName, Output.value(expected[key], of: key), Output.value(actual[key], of: key),
+             expected[key] == actual[key] ? "ok" : "DRIFT",
+             target?.kept[key] != nil ? "the container (kept)" : policy.provenance[key]?.description ?? ""]
         }
         Output.table(rows).forEach { print($0) }
         print("")
         print("dead peers found after: \(actual.detectionDescription) now; \(Output.detection(policy.values.detectionSeconds)) with the profile")
-        print("originals: \(OriginalsView(setup).text)")
+        if target == nil { print("originals: \(OriginalsView(setup).text)") }
         print(drift.isEmpty ? "state:    in force" : "state:    DRIFT (\(drift.count) of 3 values differ)")
         for conflict in conflicts { print("conflict: \(conflict.message)") }
     }

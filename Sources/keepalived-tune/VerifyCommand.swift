@@ -10,17 +10,25 @@ struct VerifyCommand: Command {
         Exits 0 if they match, 1 on drift (one line per key: expected vs actual), 2 if the \
         config is invalid, 3 if the values cannot be read.
         """,
-        options: GlobalOptions.specs)
+        options: GlobalOptions.specs + [NamespaceTarget.option])
 
     let options: GlobalOptions
+    let netns: String?
 
-    init(_ arguments: ParsedArguments) { options = GlobalOptions(arguments) }
+    init(_ arguments: ParsedArguments) {
+        options = GlobalOptions(arguments)
+        netns = arguments.value(NamespaceTarget.option)
+    }
 
     func run() throws {
         let setup = options.setup
-        let policy = try setup.policyOrExit(consequence: "cannot verify")
-        let actual = try setup.kernelValuesOrExit(setup.sysctlTree())
-        let drift = actual.differences(from: policy.values)
+        var policy = try setup.policyOrExit(consequence: "cannot verify")
+        let target = try netns.map { try NamespaceTarget.enter($0, setup: setup, rules: policy.config.namespaceRules, daemonProfile: policy.profile.name) }
+        if let target { policy = target.policy(policy) }
+        let actual = try setup.kernelValuesOrExit(target?.tree ?? setup.sysctlTree())
+        let expected = target?.expected(policy.values, actual: actual) ?? policy.values
+        if let target { print("\(target.description): \(target.decision.reason)") }
+        let drift = actual.differences(from: expected)
         guard drift.isEmpty else {
             for difference in drift {
                 print("\(difference.key.sysctlName): expected \(difference.expected), actual \(difference.actual)")

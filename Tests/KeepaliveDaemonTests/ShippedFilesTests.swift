@@ -24,15 +24,11 @@ struct ShippedFilesTests {
         }
     }
 
-    /// The unit with the connections drop-in (systemd/connections.conf) merged in, as
-    /// systemd merges it: the exposure it adds is the one its comments and README state, and
-    /// pidfd_getfd is allowed again.
-    @Test(.enabled(if: analyze, "systemd-analyze is not installed"))
-    func theConnectionsDropInAddsOnlyWhatTheAuditNeeds() throws {
-        let dropIn = try String(contentsOfFile: FileList.packageRoot + "/systemd/connections.conf", encoding: .utf8)
+    /// The unit with a shipped drop-in merged in, as systemd merges it (an empty setting
+    /// resets the list): the exposure it adds is the one its comments and README state.
+    func mergedScore(_ dropInFile: String) throws -> (dropIn: String, settings: [Substring], score: Double, report: String) {
+        let dropIn = try String(contentsOfFile: FileList.packageRoot + "/systemd/\(dropInFile)", encoding: .utf8)
         let settings = dropIn.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("[") && $0.contains("=") }
-        #expect(settings == ["RestrictAddressFamilies=AF_NETLINK", "CapabilityBoundingSet=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH",
-                             "SystemCallFilter=pidfd_getfd"])
         let unit = try String(contentsOfFile: Self.unit, encoding: .utf8)
         let directory = try TemporaryDirectory("kt-unit")
         let merged = try directory.write("keepalived-tune.service",
@@ -41,9 +37,32 @@ struct ShippedFilesTests {
         let line = try #require(result.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(result)")
         let score = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
         #expect(dropIn.contains("scores the unit with\n# this drop-in \(score) (1.7 without it)"), "\(line)")
+        return (dropIn, settings, score, result.stdout)
+    }
+
+    /// The connections drop-in adds only what the audit needs: pidfd_getfd comes back.
+    @Test(.enabled(if: analyze, "systemd-analyze is not installed"))
+    func theConnectionsDropInAddsOnlyWhatTheAuditNeeds() throws {
+        let merged = try mergedScore("connections.conf")
+        #expect(merged.settings == ["RestrictAddressFamilies=AF_NETLINK", "CapabilityBoundingSet=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH",
+                                    "SystemCallFilter=pidfd_getfd"])
         let readme = try String(contentsOfFile: FileList.packageRoot + "/README.md", encoding: .utf8)
-        #expect(readme.contains("| with the connections drop-in | \(score) |"), "README states the score")
-        #expect(result.stdout.contains("pidfd_getfd is allowed"))
+        #expect(readme.contains("| with the connections drop-in | \(merged.score) |"), "README states the score")
+        #expect(merged.report.contains("pidfd_getfd is allowed"))
+    }
+
+    /// The namespaces drop-in adds setns (CAP_SYS_ADMIN, RestrictNamespaces=net), ptrace
+    /// for containers' /proc/PID/ns/net, and lifts the sysctl bind mounts; the rest stays.
+    @Test(.enabled(if: analyze, "systemd-analyze is not installed"))
+    func theNamespacesDropInAddsOnlyWhatEnteringNamespacesNeeds() throws {
+        let merged = try mergedScore("namespaces.conf")
+        #expect(merged.settings.prefix(5) == ["CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_PTRACE", "RestrictNamespaces=net",
+                                              "RestrictAddressFamilies=AF_NETLINK", "ReadWritePaths=", "ReadOnlyPaths="])
+        #expect(merged.settings.last?.hasPrefix("ReadOnlyPaths=/sys /proc/sys/kernel /proc/sys/vm") == true)
+        #expect(!merged.settings.contains { $0.contains("/proc/sys/net") })
+        let readme = try String(contentsOfFile: FileList.packageRoot + "/README.md", encoding: .utf8)
+        #expect(readme.contains("| with the namespaces drop-in | \(merged.score) |"), "README states the score")
+        #expect(merged.report.contains("RestrictNamespaces=~net"))
     }
 
     /// `systemd-analyze verify` wants ExecStart's binary in place: a private mount namespace

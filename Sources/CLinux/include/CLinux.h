@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <malloc.h>   // malloc_trim(3), for CodePages
 #include <sys/xattr.h> // getxattr(2), for a socket descriptor's protocol
+#include <linux/netlink.h> // sockaddr_nl, for the RTNLGRP_NSID monitor
 
 /// Blocks SIGHUP, SIGTERM and SIGINT in the calling thread (and threads it creates later)
 /// and returns a signalfd(2) that reads them, close-on-exec and non-blocking; -1 on error.

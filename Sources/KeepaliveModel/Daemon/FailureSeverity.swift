@@ -64,6 +64,10 @@ public enum FailureSeverity {
                 return Verdict(consequence: .leaveAlone,
                                sentence: "this namespace's keepalive values cannot be set from here; it is left alone (reported once)")
             }
+            if context == .start {
+                return Verdict(consequence: .leaveAlone,
+                               sentence: "the namespace is not managed; nothing was left changed there, and it is tried again at the next full scan")
+            }
         }
         switch context {
         case .start:

@@ -11,12 +11,16 @@ public struct Poller: ~Copyable {
     private let entries: UnsafeMutableBufferPointer<pollfd>
     private let syscalls: Syscalls
 
-    /// A poller for readability of `fds`.
-    public init(watching fds: [Int32], syscalls: Syscalls = .live) {
+    /// A poller for readability of `fds`, and for the exceptional condition (POLLPRI) of
+    /// `priority`, which is how `/proc/self/mountinfo` says the mount table changed.
+    public init(watching fds: [Int32], priority: [Int32] = [], syscalls: Syscalls = .live) {
         self.syscalls = syscalls
-        entries = .allocate(capacity: fds.count)
+        entries = .allocate(capacity: fds.count + priority.count)
         for (index, fd) in fds.enumerated() {
             entries.initializeElement(at: index, to: pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+        }
+        for (index, fd) in priority.enumerated() {
+            entries.initializeElement(at: fds.count + index, to: pollfd(fd: fd, events: Int16(POLLPRI), revents: 0))
         }
     }
 

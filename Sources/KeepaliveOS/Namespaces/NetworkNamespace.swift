@@ -40,9 +40,15 @@ public enum NetworkNamespace {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(Failure(target: target, path: path, errno: .current)) }
         defer { Glibc.close(fd) }
+        return run(descriptor: fd, body).mapError { Failure(target: target, path: path, errno: $0) }
+    }
+
+    /// Runs `body` on a new thread that has entered the namespace of the open nsfs
+    /// descriptor `fd`; the caller keeps (and closes) `fd`.
+    public static func run<T>(descriptor fd: Int32, _ body: @escaping () -> T) -> Result<T, Errno> {
         let box = ResultBox<T>()
         let job = Job(fd: fd) { box.value = body() }
-        if let error = job.runOnOwnThread() { return .failure(Failure(target: target, path: path, errno: error)) }
+        if let error = job.runOnOwnThread() { return .failure(error) }
         return .success(box.value!)
     }
 

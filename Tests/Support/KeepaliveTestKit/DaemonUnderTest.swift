@@ -46,6 +46,9 @@ public final class DaemonUnderTest: @unchecked Sendable {
     /// The journal files a real journald writes (``JournalSink/journald``).
     public var journalDirectory: String { directory.url("log/journal") }
     private let sink: JournalSink
+    /// The daemon runs in a PID namespace of its own too (`unshare -mp --fork --mount-proc`),
+    /// so that "every namespace on the host" means only what the test makes there.
+    private let pidNamespace: Bool
     private var process: Process?
     /// The never-read notify socket, when there is one.
     private var unreadNotify: UnreadSocket?
@@ -54,8 +57,9 @@ public final class DaemonUnderTest: @unchecked Sendable {
 
     /// Prepares a config (if given) and profile files; the daemon is not started yet.
     public init(config: String?, profiles: [String: String] = [:], sink: JournalSink = .receiver,
-                configDirectory: String? = nil, notifyReader: Bool = true) throws {
+                configDirectory: String? = nil, notifyReader: Bool = true, pidNamespace: Bool = false) throws {
         self.sink = sink
+        self.pidNamespace = pidNamespace
         configRelativePath = configDirectory.map { "\($0)/keepalived-tune.conf" } ?? "keepalived-tune.conf"
         directory = try TemporaryDirectory("kt-daemon")
         try directory.makeDirectory("profiles")
@@ -102,14 +106,14 @@ public final class DaemonUnderTest: @unchecked Sendable {
         case .console, .consoleClosed:
             return """
                 mount -t tmpfs tmpfs /run && { [ -z "$KT_NOFILE" ] || { for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; ulimit -n "$KT_NOFILE"; }; } \
-                  && exec "$KT_BINARY" run --log-target console "$@"
+                  && exec $KT_WRAPPER "$KT_BINARY" run --log-target console "$@"
                 """
         case .receiver:
             return """
                 mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal \
                   && mount --bind "$KT_DIR/journal" /run/systemd/journal \
                   && { [ -z "$KT_NOFILE" ] || { for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; ulimit -n "$KT_NOFILE"; }; } \
-                  && exec "$KT_BINARY" run --log-target journal "$@"
+                  && exec $KT_WRAPPER "$KT_BINARY" run --log-target journal "$@"
                 """
         case .journald:
             return """
@@ -126,17 +130,19 @@ public final class DaemonUnderTest: @unchecked Sendable {
                 until [ -S /run/systemd/journal/socket ] && ls /run/log/journal/*/system.journal >/dev/null 2>&1; do
                   [ $i -lt 12000 ] || exit 91; sleep 0.005; i=$((i+1))
                 done
-                exec "$KT_BINARY" run --log-target journal "$@"
+                exec $KT_WRAPPER "$KT_BINARY" run --log-target journal "$@"
                 """
         }
     }
 
     /// Starts the daemon with `--log-target journal` and any extra arguments.
-    /// `KT_NOFILE` in `environment` sets its descriptor limit (`ulimit -n`).
+    /// `KT_NOFILE` in `environment` sets its descriptor limit (`ulimit -n`); `KT_WRAPPER`
+    /// a command the daemon is exec'ed through (such as `setpriv --bounding-set ...`).
     public func start(_ arguments: [String] = [], environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["unshare", "-m", "bash", "-c", launchScript, "bash", "--config", configPath, "--profile-dir", profileDirectory,
+        let unshare = pidNamespace ? ["unshare", "-mp", "--fork", "--mount-proc"] : ["unshare", "-m"]
+        process.arguments = unshare + ["bash", "-c", launchScript, "bash", "--config", configPath, "--profile-dir", profileDirectory,
             "--sysctl-conf-root", sysctlConfRoot] + arguments
         var env = ChildProcess.environment().filter { !$0.key.hasPrefix("NOTIFY_") && $0.key != "JOURNAL_STREAM" && !$0.key.hasPrefix("WATCHDOG_") }
         env["NOTIFY_SOCKET"] = unreadNotify?.path ?? notify.path
@@ -173,8 +179,33 @@ public final class DaemonUnderTest: @unchecked Sendable {
         return waitForExit() != nil
     }
 
-    /// The daemon's process id.
-    public var pid: Int32 { process?.processIdentifier ?? -1 }
+    /// The daemon's process id (in the test's PID namespace): the unshare(1) process's, or
+    /// with a PID namespace of its own, that of unshare's child.
+    public var pid: Int32 {
+        guard let process else { return -1 }
+        let parent = process.processIdentifier
+        guard pidNamespace else { return parent }
+        let children = (try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? ""
+        return children.split(separator: " ").first.flatMap { Int32($0) } ?? -1
+    }
+
+    /// Runs a command in the daemon's mount namespace (where its private /run, and so
+    /// `/run/netns`, is), and in its PID namespace if it has one (its /proc shows only that).
+    public func runInMountNamespace(_ arguments: [String]) throws -> ChildProcess.Result {
+        try ChildProcess.run(nsenterPrefix + arguments)
+    }
+
+    /// `nsenter` into the daemon's mount (and PID) namespace, ending in `--`.
+    public var nsenterPrefix: [String] {
+        ["nsenter", "-t", String(pid), "-m"] + (pidNamespace ? ["-p"] : []) + ["--"]
+    }
+
+    /// `time/intvl/probes` inside the named namespace of the daemon's `/run/netns`.
+    public func values(inNetns name: String) throws -> String {
+        let result = try runInMountNamespace(["ip", "netns", "exec", name, "cat", "/proc/sys/net/ipv4/tcp_keepalive_time",
+                                              "/proc/sys/net/ipv4/tcp_keepalive_intvl", "/proc/sys/net/ipv4/tcp_keepalive_probes"])
+        return result.stdout.split(separator: "\n").joined(separator: "/")
+    }
 
     /// Sends a signal to the daemon.
     public func signal(_ signal: Int32) { kill(pid, signal) }

@@ -1,7 +1,7 @@
-/// A JSON document, written by hand: the command line's `--json` output needs no more than
-/// this, and leaving Foundation's `JSONEncoder` out keeps the binary, and so the daemon's
-/// memory, small.
-enum JSONValue: Equatable {
+/// A JSON document, written and read by hand: the command line's `--json` output and the
+/// container runtimes' files (``JSONValue/parse(_:)``) need no more than this, and leaving
+/// Foundation out keeps the binary, and so the daemon's memory, small.
+public enum JSONValue: Sendable, Hashable {
     case string(String)
     case int(Int)
     case bool(Bool)
@@ -11,7 +11,7 @@ enum JSONValue: Equatable {
     case object([String: JSONValue?])
 
     /// The value pretty-printed with two-space indents and sorted keys.
-    var text: String {
+    public var text: String {
         var out = ""
         write(to: &out, indent: "")
         return out
@@ -75,12 +75,12 @@ enum JSONValue: Equatable {
 
 extension Optional where Wrapped == Int {
     /// The number, or `nil` (key left out).
-    var json: JSONValue? { map(JSONValue.int) }
+    public var json: JSONValue? { map(JSONValue.int) }
     /// The number, or JSON `null` (key kept).
-    var jsonOrNull: JSONValue { map(JSONValue.int) ?? .null }
+    public var jsonOrNull: JSONValue { map(JSONValue.int) ?? .null }
 }
 
 extension Optional where Wrapped == String {
     /// The text, or JSON `null` (key kept).
-    var jsonOrNull: JSONValue { map(JSONValue.string) ?? .null }
+    public var jsonOrNull: JSONValue { map(JSONValue.string) ?? .null }
 }

@@ -1,0 +1,112 @@
+/// Everything known about one network namespace: the names a selector can match, and the
+/// keepalive values its container runtime set explicitly (left alone under
+/// `explicit-values = keep`).
+///
+/// Gathered by the OS layer from `/run/netns`, the cgroup paths of member processes and
+/// the runtimes' files (``ContainerRecord``); pure from here on.
+public struct NamespaceIdentity: Sendable, Hashable {
+    /// The namespace's inode (`/proc/PID/ns/net`); reused after a namespace dies, so it is
+    /// a key only while the namespace is known to live.
+    public let inode: UInt64
+    /// Names under `/run/netns` (and the docker sandbox's under `/run/docker/netns`).
+    public var netnsNames: [String] = []
+    /// The containers whose namespace this is (a pod's containers all share one).
+    public var containers: [ContainerRecord] = []
+    /// A Kubernetes pod, `NAMESPACE/POD`.
+    public var pod: String?
+    /// A systemd-nspawn machine.
+    public var machine: String?
+    /// systemd units with a process inside.
+    public var units: [String] = []
+    /// cgroup paths of processes inside.
+    public var cgroups: [String] = []
+    /// A process inside, if any was seen (for `/proc/PID/ns/net`).
+    public var memberPID: Int32?
+    /// The daemon's own namespace.
+    public var isOwn = false
+
+    public init(inode: UInt64) { self.inode = inode }
+
+    /// The values set explicitly for the namespace: the `linux.sysctl` of its containers'
+    /// OCI configs (`--sysctl`, a pod's `securityContext.sysctls`, `default_sysctls`).
+    public var explicit: [Tunable: Int] {
+        containers.reduce(into: [:]) { merged, container in merged.merge(container.sysctls) { first, _ in first } }
+    }
+
+    /// The names of `kind` this namespace is known by.
+    public func names(of kind: NamespaceSelector.Kind) -> [String] {
+        switch kind {
+        case .netns: netnsNames
+        case .podman: containers.filter { $0.runtime == .podman }.map(\.name)
+        case .docker: containers.filter { $0.runtime == .docker }.map(\.name)
+        case .nspawn: machine.map { [$0] } ?? []
+        case .k8s: pod.map { [$0] } ?? []
+        case .unit: units
+        case .cgroup: cgroups
+        }
+    }
+
+    /// What to call it: the most specific identity known, as a selector kind and a name
+    /// (`k8s shop/cart-7d9`, `podman frontend-1`, `netns vpn-a`), or `unknown`.
+    public var label: (kind: String, name: String) {
+        if let pod { return ("k8s", pod) }
+        for runtime in [ContainerRecord.Runtime.podman, .docker] {
+            if let container = containers.first(where: { $0.runtime == runtime }) { return (runtime.rawValue, container.name) }
+        }
+        if let machine { return ("nspawn", machine) }
+        if let name = netnsNames.first { return ("netns", name) }
+        if let unit = units.first { return ("unit", unit) }
+        return ("unknown", cgroups.first ?? "")
+    }
+
+    /// Journal fields naming it: `NETNS` (the inode), `NETNS_NAME`, and `CONTAINER`, `POD`
+    /// or `UNIT` where known.
+    public var journalFields: [String: String] {
+        var fields = ["NETNS": String(inode)]
+        fields["NETNS_NAME"] = netnsNames.first
+        fields["CONTAINER"] = containers.first?.name
+        fields["POD"] = pod
+        fields["UNIT"] = units.first
+        return fields
+    }
+
+    /// Adds what a cgroup path says: the path itself, its unit, an nspawn machine
+    /// (`machine-NAME.scope`), and a container id (kept for ``ContainerRecord`` lookup).
+    public mutating func add(cgroup path: String) {
+        guard !cgroups.contains(path) else { return }
+        cgroups.append(path)
+        if let unit = CgroupUnit.unit(ofPath: path), !units.contains(unit) { units.append(unit) }
+        if let name = CgroupUnit.machine(ofPath: path) { machine = name }
+    }
+}
+
+/// A container as its runtime records it: enough to name it and to know its explicit
+/// keepalive values.
+public struct ContainerRecord: Sendable, Hashable {
+    /// Who runs it; a selector kind for the first two.
+    public enum Runtime: String, Sendable, Hashable {
+        case podman, docker
+        /// containerd's CRI (Kubernetes).
+        case containerd
+        /// CRI-O (Kubernetes).
+        case crio = "cri-o"
+    }
+
+    public let runtime: Runtime
+    /// The full container id (64 hex digits).
+    public let id: String
+    /// The container's name (a pod sandbox's own name for Kubernetes runtimes).
+    public var name: String
+    /// `NAMESPACE/POD` for a Kubernetes container.
+    public var pod: String?
+    /// The keepalive keys its OCI config's `linux.sysctl` sets.
+    public var sysctls: [Tunable: Int]
+
+    public init(runtime: Runtime, id: String, name: String, pod: String? = nil, sysctls: [Tunable: Int] = [:]) {
+        self.runtime = runtime
+        self.id = id
+        self.name = name
+        self.pod = pod
+        self.sysctls = sysctls
+    }
+}

@@ -1,0 +1,62 @@
+import KeepaliveModel
+import KeepaliveOS
+
+/// `--netns NAME|PATH|PID` of `status`, `verify` and `apply`: the network namespace a
+/// command works on instead of its own, and the policy it is held to there: the profile the
+/// config's `[namespaces]` rules give it (as the daemon would), else the `[daemon]` profile,
+/// with any key its container set explicitly left alone under `explicit-values = keep`.
+struct NamespaceTarget {
+    static let option = OptionSpec(name: "netns", valueName: "name|path|pid",
+        help: "Work on another network namespace: a name under /run/netns, an nsfs path, or a PID (its /proc/PID/ns/net).")
+
+    /// Into the namespace (descriptors opened there).
+    let tree: SysctlTree
+    let inode: UInt64
+    let identity: NamespaceIdentity
+    /// What the rules say of it.
+    let decision: NamespaceRules.Decision
+    /// Keys its container set, left alone.
+    let kept: [Tunable: Int]
+
+    /// The namespace `value` names, entered; prints why not and exits 3 if it cannot be.
+    static func enter(_ value: String, setup: Setup, rules: NamespaceRules, daemonProfile: ProfileName) throws -> NamespaceTarget {
+        let path = NetworkNamespace.path(for: value)
+        let inode: UInt64
+        switch setup.syscalls.pathStatus(path, true) {
+        case .success(let status): inode = status.inode
+        case .failure(let error):
+            Output.error("keepalived-tune: --netns \(value): cannot open \(path): \(error)")
+            throw ExitStatus.systemFailure
+        }
+        let descriptors: [Int32]
+        switch NamespaceEntry.openSysctls(at: path, inode: inode, syscalls: setup.syscalls) {
+        case .success(let opened): descriptors = opened
+        case .failure(let failure):
+            Output.error("keepalived-tune: --netns \(value): \(failure)")
+            throw ExitStatus.systemFailure
+        }
+        let identity = NamespaceDiscovery(syscalls: setup.syscalls).scan(processes: true).identities[inode] ?? NamespaceIdentity(inode: inode)
+        return NamespaceTarget(tree: SysctlTree(pinned: descriptors, syscalls: setup.syscalls, lock: setup.applyLock()),
+                               inode: inode, identity: identity,
+                               decision: rules.decide(identity, daemonProfile: daemonProfile),
+                               kept: rules.keptKeys(identity))
+    }
+
+    /// The policy to hold it to: its rule's profile, or else `policy` (the `[daemon]` one).
+    func policy(_ policy: Policy) -> Policy {
+        decision.profile.flatMap { policy.forNamespace(profile: $0) } ?? policy
+    }
+
+    /// `values`, with the kept keys at what the kernel has (`actual`).
+    func expected(_ values: KeepaliveValues, actual: KeepaliveValues) -> KeepaliveValues {
+        var expected = values
+        for key in kept.keys { expected[key] = actual[key] }
+        return expected
+    }
+
+    /// `network namespace 4026532179 (podman frontend-1)`.
+    var description: String {
+        let label = identity.label
+        return "network namespace \(inode) (\(label.kind) \(label.name))"
+    }
+}
