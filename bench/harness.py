@@ -18,8 +18,9 @@ from figures.fight import Fight
 from figures.idle import Idle
 from figures.size import Size
 from figures.connections import Connections
+from figures.namespaces import Namespaces
 
-FIGURE_CLASSES = [Startup, Idle, Drift, Reload, Switch, Checks, Fight, Size, Connections]
+FIGURE_CLASSES = [Startup, Idle, Drift, Reload, Switch, Checks, Fight, Size, Connections, Namespaces]
 
 
 class Bench(*FIGURE_CLASSES):
@@ -163,6 +164,7 @@ class Bench(*FIGURE_CLASSES):
             "",
             self.table(),
             *self.connections_table(),
+            *self.namespaces_table(),
             "",
             "Notes:",
         ]
@@ -172,7 +174,7 @@ class Bench(*FIGURE_CLASSES):
 
     def run(self):
         steps = [self.startup, self.reload, self.switch, self.drift, self.checks, self.fight, self.idle, self.sizes,
-                 self.connections]
+                 self.connections, self.namespaces]
         self.failures = []
         try:
             for step in steps:

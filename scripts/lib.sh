@@ -36,6 +36,6 @@ BUILD_PACKAGES=(libsystemd-dev pkg-config libstdc++-12-dev)
 # namespaces tests real podman containers (podman, run by runc from a busybox root).
 TEST_PACKAGES=(systemd procps util-linux iproute2 python3 podman runc busybox-static)
 # The packages the benchmark uses: the peer it is measured against, a bus for tuned-adm.
-BENCH_PACKAGES=(tuned dbus-daemon python3 lsof iproute2)
+BENCH_PACKAGES=(tuned dbus-daemon python3 lsof iproute2 podman runc busybox-static)
 # The packages the end-to-end tests use to boot a systemd container (root only).
 E2E_PACKAGES=(systemd-container debootstrap)

@@ -128,6 +128,14 @@ final class Enforcer {
         return check(at: now)
     }
 
+    /// Whether the namespace has ended, by one read of a pinned descriptor (ENOENT): an
+    /// inode seen again may be a new namespace that reuses a dead one's.
+    func probeGone() -> Bool {
+        guard tree.pinned, !gone else { return gone }
+        do { _ = try tree.read(.time) } catch { if error.errno?.code == ENOENT { gone = true } }
+        return gone
+    }
+
     /// The keys left alone at `now` because they are contested.
     func contested(at now: Instant) -> [Tunable] { contest.heldOff(at: now) }
 

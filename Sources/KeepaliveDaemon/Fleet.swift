@@ -52,6 +52,8 @@ final class Fleet {
     /// How long a runtime's pin may wait for its container before it is adopted by what is
     /// known (its `/run/netns` name and member processes).
     static let awaitLimit = Interval.seconds(10)
+    /// How far ahead a member's check is brought forward to share a wake-up with others.
+    static let batchWindow = Interval.milliseconds(100)
     /// The directories whose entries hint at a new namespace.
     static let pinDirectories = ["/run/netns", "/run/docker/netns"]
 
@@ -129,9 +131,15 @@ final class Fleet {
             reconcile(discovery.scan(processes: full), full: full, at: now)
             busy = true
         }
-        for (inode, member) in members where member.enforcer.tick(at: now) {
+        // Members whose checks fall due within a moment are checked together: namespaces
+        // adopted in one scan then share their wake-ups instead of taking one each.
+        let soon = now + Fleet.batchWindow
+        for (inode, member) in members where member.enforcer.tick(at: member.enforcer.deadline <= soon ? max(now, member.enforcer.deadline) : now) {
             busy = true
-            if member.enforcer.gone { retire(inode, member) }
+            if member.enforcer.gone {
+                retire(inode, member)
+                lookSoon(at: now)   // a new namespace may already have its inode
+            }
         }
         book?.flush(log: log)
         return busy
@@ -181,11 +189,17 @@ final class Fleet {
 
     /// Adopts what a scan found and the rules select; updates what is known of members.
     private func reconcile(_ found: NamespaceDiscovery.Found, full: Bool, at now: Instant) {
+        var candidates: [Candidate] = []
         for (inode, identity) in found.identities where !identity.isOwn {
             if var member = members[inode] {
-                member.identity = identity
-                members[inode] = member
-                continue
+                if member.enforcer.probeGone() {
+                    // Ended, and its inode already taken by a new namespace: adopt that one.
+                    retire(inode, member)
+                } else {
+                    member.identity = identity
+                    members[inode] = member
+                    continue
+                }
             }
             if failed.contains(inode) && !full { continue }
             if found.awaiting.contains(inode) {
@@ -201,8 +215,9 @@ final class Fleet {
             awaitingSince[inode] = nil
             guard case .managed(let profile, let because) = rules.decide(identity, daemonProfile: policy.profile.name),
                   let target = policy.forNamespace(profile: profile), let path = found.entries[inode] else { continue }
-            adopt(identity, path: path, policy: target, because: because, at: now)
+            candidates.append(Candidate(identity: identity, path: path, policy: target, because: because))
         }
+        adopt(candidates, at: now)
         if awaitingSince.isEmpty { awaitStep = .milliseconds(10) }
         // A member no scan finds any more may have ended: check it now.
         if full { for (inode, member) in members where found.identities[inode] == nil { member.enforcer.hint() } }
@@ -210,14 +225,33 @@ final class Fleet {
         awaitingSince = awaitingSince.filter { found.identities[$0.key] != nil }
     }
 
-    /// Enters the namespace, puts `target` in force there (keys its container set kept
-    /// apart), and starts watching it.
-    private func adopt(_ identity: NamespaceIdentity, path: String, policy target: Policy, because: String, at now: Instant) {
+    /// A namespace a scan found that the rules select.
+    private struct Candidate {
+        let identity: NamespaceIdentity
+        let path: String
+        let policy: Policy
+        let because: String
+    }
+
+    /// Enters the candidates' namespaces (one thread, in turn) and adopts each.
+    private func adopt(_ candidates: [Candidate], at now: Instant) {
+        guard !candidates.isEmpty else { return }
+        let opened = NamespaceEntry.openSysctls(candidates.map { NamespaceEntry.Target(path: $0.path, inode: $0.identity.inode) },
+                                                syscalls: setup.syscalls)
+        for (candidate, result) in zip(candidates, opened) {
+            adopt(candidate.identity, opened: result, policy: candidate.policy, because: candidate.because, at: now)
+        }
+    }
+
+    /// Puts `target` in force in a namespace entered (keys its container set kept apart),
+    /// and starts watching it.
+    private func adopt(_ identity: NamespaceIdentity, opened: Result<[Int32], NamespaceEntry.Failure>, policy target: Policy,
+                       because: String, at now: Instant) {
         let inode = identity.inode
         let memberLog = log.with(identity.journalFields)
         let descriptors: [Int32]
-        switch NamespaceEntry.openSysctls(at: path, inode: inode, syscalls: setup.syscalls) {
-        case .success(let opened): descriptors = opened
+        switch opened {
+        case .success(let fds): descriptors = fds
         case .failure(let failure):
             if failure.errno?.code == ENOENT { return }   // ended meanwhile
             if failed.insert(inode).inserted {

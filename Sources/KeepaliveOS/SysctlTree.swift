@@ -139,7 +139,8 @@ public final class SysctlTree {
         let bytes = Array("\(value)\n".utf8)
         switch bytes.withUnsafeBytes({ syscalls.pwrite(fd, $0, 0) }) {
         case .success(let written) where written == bytes.count:
-            if case .failure(let error) = syscalls.ftruncate(fd, written) {
+            // A pinned tree is always the kernel's own files: nothing to cut.
+            if !pinned, case .failure(let error) = syscalls.ftruncate(fd, written) {
                 throw SysctlFailure(key: key, path: file, operation: .write, value: value, errno: error)
             }
         case .success(let written):

@@ -1,3 +1,4 @@
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +8,9 @@ import KeepaliveModel
 /// is the namespace expected, enter it on a thread of its own, open the three keepalive
 /// files read-write there, and leave. What remains is three descriptors bound to that
 /// namespace (``SysctlTree/init(pinned:syscalls:lock:)``); nothing that keeps it alive
-/// (an nsfs descriptor or a bind mount) is held past this call.
+/// (an nsfs descriptor or a bind mount) is held past this call. Many namespaces are entered
+/// in turn by one thread (``openSysctls(_:syscalls:)``): a thousand at a daemon's start cost
+/// one thread, not a thousand.
 public enum NamespaceEntry {
     /// Why a namespace could not be entered.
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -29,52 +32,84 @@ public enum NamespaceEntry {
         }
     }
 
-    /// Opens the three keepalive files inside the namespace at `path` (a bind mount or
-    /// `/proc/PID/ns/net`), provided its inode is `inode` (a PID may have been reused).
+    /// One namespace to enter: the path of its nsfs file (a bind mount or
+    /// `/proc/PID/ns/net`) and the inode it must have (a PID may have been reused).
+    public struct Target: Sendable {
+        public let path: String
+        public let inode: UInt64?
+        public init(path: String, inode: UInt64?) {
+            self.path = path
+            self.inode = inode
+        }
+    }
+
+    /// Opens the three keepalive files inside the namespace at `path`.
     public static func openSysctls(at path: String, inode: UInt64?, syscalls: Syscalls = .live) -> Result<[Int32], Failure> {
+        openSysctls([Target(path: path, inode: inode)], syscalls: syscalls)[0]
+    }
+
+    /// Opens the three keepalive files inside each namespace of `targets`, on one thread
+    /// that enters them in turn; one result per target, in order.
+    public static func openSysctls(_ targets: [Target], syscalls: Syscalls = .live) -> [Result<[Int32], Failure>] {
+        // This namespace's own files, for the bind-mount check below.
+        let own = Tunable.allCases.map { key -> UInt64? in
+            guard case .success(let status) = syscalls.pathStatus("\(SysctlTree.defaultRoot)/\(key.relativePath)", true) else { return nil }
+            return status.inode
+        }
+        final class Results: @unchecked Sendable { var values: [Result<[Int32], Failure>] = [] }
+        let results = Results()
+        let entering = OwnThread.start {
+            for target in targets { results.values.append(enter(target, own: own, syscalls: syscalls)) }
+        }
+        switch entering {
+        case .success(let thread): thread.join()
+        case .failure(let error):
+            return targets.map { .failure(Failure(path: $0.path, errno: error, detail: nil)) }
+        }
+        return results.values
+    }
+
+    /// On the entering thread: moves it into `target` and opens the files there.
+    private static func enter(_ target: Target, own: [UInt64?], syscalls: Syscalls) -> Result<[Int32], Failure> {
+        let path = target.path
         let nsfd: Int32
         switch syscalls.open(path, O_RDONLY | O_CLOEXEC) {
         case .success(let fd): nsfd = fd
         case .failure(let error): return .failure(Failure(path: path, errno: error, detail: nil))
         }
         defer { syscalls.close(nsfd) }
-        if let inode {
+        if let inode = target.inode {
             guard case .success(let status) = syscalls.fstat(nsfd), status.inode == inode else {
                 return .failure(Failure(path: path, errno: nil, detail: "it is no longer namespace \(inode) (the process or mount was replaced)"))
             }
         }
-        let opened = NetworkNamespace.run(descriptor: nsfd) { () -> Result<[Int32], Failure> in
-            var fds: [Int32] = []
-            for key in Tunable.allCases {
-                let file = "\(SysctlTree.defaultRoot)/\(key.relativePath)"
-                switch syscalls.open(file, O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC) {
-                case .success(let fd): fds.append(fd)
-                case .failure(let error):
-                    for fd in fds { syscalls.close(fd) }
-                    return .failure(Failure(path: path, errno: error, detail: nil))
-                }
-            }
-            return .success(fds)
-        }
-        let descriptors: [Int32]
-        switch opened {
-        case .success(.success(let fds)): descriptors = fds
-        case .success(.failure(let failure)): return .failure(failure)
-        case .failure(let error): return .failure(Failure(path: path, errno: error, detail: nil))
-        }
-        // A bind mount over /proc/sys (the default unit's ReadWritePaths= on the three files)
-        // pins the files of the namespace it was made in: opened "inside" another namespace,
-        // they would still be this one's. Each namespace's sysctl files are inodes of their
-        // own, so a file that is this namespace's own is refused, before anything is written.
+        guard kt_setns_network(nsfd) == 0 else { return .failure(Failure(path: path, errno: .current, detail: nil)) }
+        var fds: [Int32] = []
         for (index, key) in Tunable.allCases.enumerated() {
-            guard case .success(let inside) = syscalls.fstat(descriptors[index]),
-                  case .success(let own) = syscalls.pathStatus("\(SysctlTree.defaultRoot)/\(key.relativePath)", true),
-                  inside.inode != own.inode else {
-                for fd in descriptors { syscalls.close(fd) }
-                return .failure(Failure(path: path, errno: nil, detail:
-                    "its \(key.sysctlName) resolves to this namespace's own file (a bind mount over /proc/sys, such as the default unit's ReadWritePaths=, pins it; the namespaces drop-in lifts it), so nothing was written there"))
+            let file = "\(SysctlTree.defaultRoot)/\(key.relativePath)"
+            let failure: Failure?
+            switch syscalls.open(file, O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC) {
+            case .success(let fd):
+                fds.append(fd)
+                // A bind mount over /proc/sys (the default unit's ReadWritePaths= on the three
+                // files) pins the files of the namespace it was made in: opened "inside"
+                // another namespace, they would still be this one's. Each namespace's sysctl
+                // files are inodes of their own, so this namespace's own file is refused,
+                // before anything is written.
+                if case .success(let inside) = syscalls.fstat(fd), let mine = own[index], inside.inode != mine {
+                    failure = nil
+                } else {
+                    failure = Failure(path: path, errno: nil, detail:
+                        "its \(key.sysctlName) resolves to the daemon's own file (a bind mount over /proc/sys, such as the default unit's ReadWritePaths=, pins it; the namespaces drop-in lifts it), so nothing was written there")
+                }
+            case .failure(let error):
+                failure = Failure(path: path, errno: error, detail: nil)
+            }
+            if let failure {
+                for fd in fds { syscalls.close(fd) }
+                return .failure(failure)
             }
         }
-        return .success(descriptors)
+        return .success(fds)
     }
 }
