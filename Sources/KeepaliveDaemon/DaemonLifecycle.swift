@@ -36,7 +36,7 @@ extension Daemon {
             }
             notifier.status("apply failed: \(report.failures.first?.description ?? "unknown error")")
             return .failure(status)
-        case .success(let enforcer):
+        case .success(let (enforcer, _)):
             reload.remember(load)
             publishState(enforcer)
             reportConflicts(policy)

@@ -53,16 +53,18 @@ final class Enforcer {
     /// failed report (nothing left changed).
     /// `originals` are the values to restore on stop when they were found earlier (a
     /// restart in the same boot); by default, the values found now.
-    /// `kept` are keys to leave alone (``kept``); `reason` goes into the `applied` entry.
+    /// `kept` are keys to leave alone (``kept``); `reason` goes into the `applied` entry, and
+    /// without one (a namespace's adoption, which says so in an entry of its own) none is
+    /// logged. Returns the enforcer and the changes made.
     static func start(_ policy: Policy, tree: SysctlTree, watch: SysctlWatch, log: EventLog,
                       netns: UInt64 = 0, originals: KeepaliveValues? = nil, kept: Set<Tunable> = [],
-                      reason: String = "start", at now: Instant) -> Result<Enforcer, ApplyReport> {
+                      reason: String? = "start", at now: Instant) -> Result<(Enforcer, [ValueDifference]), ApplyReport> {
         let report = Applier.apply(target(policy.values, kept: kept, tree: tree), to: tree)
         guard report.succeeded, let before = report.before else { return .failure(report) }
         let enforcer = Enforcer(policy, tree: tree, watch: watch, log: log, netns: netns, originals: originals ?? before,
                                 kept: kept, at: now)
-        log.applied(policy, changes: report.changes, reason: reason)
-        return .success(enforcer)
+        if let reason { log.applied(policy, changes: report.changes, reason: reason) }
+        return .success((enforcer, report.changes))
     }
 
     /// The values to write: the policy's, with each kept key at what the kernel has now

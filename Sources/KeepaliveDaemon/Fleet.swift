@@ -267,7 +267,7 @@ final class Fleet {
         let kept = rules.keptKeys(identity)
         let originals = book?.recall(inode, tree: tree)
         switch Enforcer.start(target, tree: tree, watch: watch, log: memberLog, netns: inode, originals: originals,
-                              kept: Set(kept.keys), reason: "namespace adopted", at: now) {
+                              kept: Set(kept.keys), reason: nil, at: now) {
         case .failure(let report):
             book?.forget(inode)
             if failed.insert(inode).inserted {
@@ -275,12 +275,14 @@ final class Fleet {
                     memberLog.failed(failure, profile: target.profile.name, context: .start, target: .managed)
                 }
             }
-        case .success(let enforcer):
+        case .success(let (enforcer, changes)):
             members[inode] = Member(enforcer: enforcer, identity: identity, log: memberLog)
             let label = identity.label
-            memberLog.record(.namespaceAdopted, "namespace \(describe(identity)) adopted: profile \(target.profile.name) (\(because)), \(target.values.compact)\(kept.isEmpty ? "" : "; kept as the container set them: \(kept.keys.sorted().map { "\($0.sysctlName)=\(kept[$0]!)" }.joined(separator: ", "))")",
+            let changed = changes.isEmpty ? "no value needed changing"
+                : changes.map { "\($0.key.sysctlName) \($0.actual) -> \($0.expected)" }.joined(separator: ", ")
+            memberLog.record(.namespaceAdopted, "namespace \(describe(identity)) adopted: profile \(target.profile.name) (\(because)), \(target.values.compact); \(changed)\(kept.isEmpty ? "" : "; kept as the container set them: \(kept.keys.sorted().map { "\($0.sysctlName)=\(kept[$0]!)" }.joined(separator: ", "))")",
                              fields: ["PROFILE": target.profile.name.rawValue, "EXPECTED": target.values.compact,
-                                      "KIND": label.kind, "NAME": label.name, "RULE": because])
+                                      "KIND": label.kind, "NAME": label.name, "RULE": because, "CHANGES": String(changes.count)])
             for key in kept.keys.sorted() {
                 memberLog.record(.explicitValueKept, "\(key.sysctlName) left at \(kept[key]!) in namespace \(describe(identity)): its container set it explicitly (explicit-values = keep)",
                                  fields: ["SYSCTL": key.sysctlName, "ACTUAL": String(kept[key]!), "PROFILE": target.profile.name.rawValue,

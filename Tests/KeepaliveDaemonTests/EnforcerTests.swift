@@ -31,7 +31,7 @@ struct EnforcerTests {
             var config = DaemonConfig()
             config.onDrift = Located(driftPolicy, at: SourceLocation(file: "test.conf", line: 1))
             let policy = Policy(config: config, profile: serverProfile)
-            enforcer = try Enforcer.start(policy, tree: tree, watch: watch, log: log, at: start).get()
+            enforcer = try Enforcer.start(policy, tree: tree, watch: watch, log: log, at: start).get().0
         }
 
         /// The events logged so far, each as its metadata fields as text.
