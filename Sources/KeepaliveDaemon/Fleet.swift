@@ -156,6 +156,7 @@ final class Fleet {
             switch rules.decide(member.identity, daemonProfile: next.profile.name) {
             case .unmanaged(let because):
                 members[inode] = nil
+                book?.forget(inode)   // left as it is: never restored
                 member.log.record(.namespaceReleased, "namespace \(describe(member.identity)) is no longer managed: \(because); its values are left as they are")
             case .managed(let profile, _):
                 guard let target = next.forNamespace(profile: profile) else { continue }

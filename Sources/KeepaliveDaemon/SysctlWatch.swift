@@ -26,6 +26,12 @@ final class SysctlWatch {
         }
     }
 
+    /// The watches go with the target (a namespace released or ended): none is left behind
+    /// in the daemon's inotify instance.
+    deinit {
+        for watch in watches.values { inotify.remove(watch) }
+    }
+
     /// Whether an event on `watch` is a write to one of the three files.
     func isSysctl(_ watch: Int32) -> Bool { watches.values.contains(watch) }
 

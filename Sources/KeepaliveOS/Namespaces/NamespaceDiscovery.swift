@@ -95,9 +95,13 @@ public final class NamespaceDiscovery {
             found.identities[inode] = entry
             if found.entries[inode] == nil, let pid = pids.first { found.entries[inode] = "\(roots.proc)/\(pid)/ns/net" }
         }
+        // The container ids member processes' cgroups carry, to namespaces.
+        var byContainer: [String: UInt64] = [:]
+        for identity in found.identities.values {
+            for path in identity.cgroups { if let id = CgroupUnit.container(ofPath: path)?.id { byContainer[id] = identity.inode } }
+        }
         for runtimeEntry in RuntimeDirectory(roots: roots.runtimes, syscalls: syscalls).entries() {
-            let inode = runtimeEntry.networkPath.flatMap { pinned[$0] }
-                ?? found.identities.values.first { $0.cgroups.contains { path in CgroupUnit.container(ofPath: path)?.id == runtimeEntry.record.id } }?.inode
+            let inode = runtimeEntry.networkPath.flatMap { pinned[$0] } ?? byContainer[runtimeEntry.record.id]
             guard let inode, var entry = found.identities[inode], !entry.isOwn else { continue }
             if !entry.containers.contains(runtimeEntry.record) { entry.containers.append(runtimeEntry.record) }
             if let pod = runtimeEntry.record.pod { entry.pod = pod }
