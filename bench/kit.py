@@ -238,3 +238,16 @@ def percentile(values, p):
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def median_of(results, key, who):
+    """The median of one figure's samples for one program, or None if there are none."""
+    import statistics
+    values = results.get(key, {}).get(who)
+    return statistics.median(values) if values else None
+
+
+def fmt_figure(value):
+    """A figure for the tables: three significant places or so, an em dash for none."""
+    return ("—" if value is None else f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 10
+            else f"{value:.1f}" if value < 100 else f"{value:.0f}")

@@ -27,6 +27,30 @@ extension StringProtocol {
     /// The text with ASCII letters in lower case; other characters unchanged.
     public var asciiLowercased: String { String(decoding: utf8.map(ASCII.lowered), as: UTF8.self) }
 
+    /// The text with each backslash escape `\` + `introducer` + `digits` digits in `radix`
+    /// replaced by the byte it names: systemd's unit names (`\x2d`, introducer `x`, two hex
+    /// digits) and mountinfo's paths (`\040`, no introducer, three octal digits). Anything
+    /// else is kept as it is.
+    public func decodingEscapes(introducer: String = "", digits: Int, radix: Int) -> String {
+        guard contains("\\") else { return String(self) }
+        let utf8 = Array(self.utf8), marker = Array(introducer.utf8)
+        var bytes: [UInt8] = []
+        var index = 0
+        let width = 1 + marker.count + digits
+        while index < utf8.count {
+            if utf8[index] == UInt8(ascii: "\\"), index + width <= utf8.count,
+               Array(utf8[(index + 1)..<(index + 1 + marker.count)]) == marker,
+               let byte = UInt8(String(decoding: utf8[(index + 1 + marker.count)..<(index + width)], as: UTF8.self), radix: radix) {
+                bytes.append(byte)
+                index += width
+            } else {
+                bytes.append(utf8[index])
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// At most 60 characters, for quoting user text in a message.
     var shortened: String { count > 60 ? "\(prefix(60))…" : String(self) }
 }

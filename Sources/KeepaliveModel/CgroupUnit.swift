@@ -28,7 +28,7 @@ public enum CgroupUnit {
     public static func machine(ofPath path: String) -> String? {
         guard let scope = path.split(separator: "/").last(where: { $0.hasPrefix("machine-") && $0.hasSuffix(".scope") }) else { return nil }
         let escaped = scope.dropFirst("machine-".count).dropLast(".scope".count)
-        return unescape(String(escaped))
+        return escaped.decodingEscapes(introducer: "x", digits: 2, radix: 16)
     }
 
     /// The container a cgroup path belongs to: the runtime its naming shows and the 64-hex
@@ -58,23 +58,5 @@ public enum CgroupUnit {
     /// 64 lowercase hex digits, as every runtime here names a container.
     static func isContainerID(_ text: Substring) -> Bool {
         text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-    }
-
-    /// systemd's unit-name unescaping: `\xHH` becomes the byte it names.
-    static func unescape(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        let utf8 = Array(text.utf8)
-        var index = 0
-        while index < utf8.count {
-            if utf8[index] == UInt8(ascii: "\\"), index + 3 < utf8.count, utf8[index + 1] == UInt8(ascii: "x"),
-               let byte = UInt8(String(decoding: utf8[(index + 2)...(index + 3)], as: UTF8.self), radix: 16) {
-                bytes.append(byte)
-                index += 4
-            } else {
-                bytes.append(utf8[index])
-                index += 1
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

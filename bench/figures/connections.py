@@ -4,7 +4,7 @@ namespace, and --enable-keepalive on the 702 sockets of the project's story. Wal
 peak RSS of each command come from wait4(2)."""
 import os, statistics, subprocess, time
 
-from kit import fresh_network_namespace
+from kit import fmt_figure, median_of, fresh_network_namespace
 
 
 def measure(argv):
@@ -109,11 +109,9 @@ class Connections:
             return []
 
         def median(key, who):
-            values = results.get(key, {}).get(who)
-            return statistics.median(values) if values else None
+            return median_of(results, key, who)
 
-        def fmt(value):
-            return "—" if value is None else f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+        fmt = fmt_figure
 
         lines = ["", "Connections audit, side by side with `ss` and `lsof` on the same sockets:", "",
                  "| figure | unit | keepalived-tune | ss | lsof | ratio | target | met |", "|---|---|---|---|---|---|---|---|"]

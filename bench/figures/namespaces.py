@@ -5,7 +5,7 @@ private mount namespace (its own /run, so its own /run/netns) and in namespaces 
 podman's containers are made in the host's mount namespace and removed."""
 import ctypes, os, shutil, statistics, subprocess, time
 
-from kit import CLONE_NEWNET, KEYS, WEB, check, fresh_network_namespace, libc, now, percentile
+from kit import fmt_figure, median_of, CLONE_NEWNET, KEYS, WEB, check, fresh_network_namespace, libc, now, percentile
 
 IN_MODIFY = 0x2
 
@@ -216,11 +216,9 @@ class Namespaces:
             return []
 
         def median(key, who):
-            values = results.get(key, {}).get(who)
-            return statistics.median(values) if values else None
+            return median_of(results, key, who)
 
-        def fmt(value):
-            return "—" if value is None else f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+        fmt = fmt_figure
 
         lines = ["", "Other network namespaces (`[namespaces]`):", "",
                  "| figure | unit | keepalived-tune | naive loop | ratio | target | met |", "|---|---|---|---|---|---|---|"]

@@ -18,7 +18,7 @@ public enum MountTable {
             let fields = line.split(separator: " ", maxSplits: 5)
             guard fields.count >= 5, fields[3].hasPrefix("net:["), fields[3].hasSuffix("]"),
                   let inode = UInt64(fields[3].dropFirst(5).dropLast()) else { continue }
-            pins.append(Pin(inode: inode, path: canonical(unescape(fields[4]))))
+            pins.append(Pin(inode: inode, path: canonical(fields[4].decodingEscapes(digits: 3, radix: 8))))
         }
         return pins
     }
@@ -44,24 +44,5 @@ public enum MountTable {
         if path.hasPrefix("/run/docker/netns/") { return true }
         guard let name = netnsName(path) else { return false }
         return name.hasPrefix("netns-") || name.hasPrefix("cni-")
-    }
-
-    /// mountinfo's `\040`-style octal escapes, undone.
-    static func unescape(_ field: Substring) -> String {
-        guard field.contains("\\") else { return String(field) }
-        var bytes: [UInt8] = []
-        let utf8 = Array(field.utf8)
-        var index = 0
-        while index < utf8.count {
-            if utf8[index] == UInt8(ascii: "\\"), index + 3 < utf8.count,
-               let byte = UInt8(String(decoding: utf8[(index + 1)...(index + 3)], as: UTF8.self), radix: 8) {
-                bytes.append(byte)
-                index += 4
-            } else {
-                bytes.append(utf8[index])
-                index += 1
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
