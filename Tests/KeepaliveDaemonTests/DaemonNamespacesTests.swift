@@ -90,10 +90,13 @@ struct DaemonNamespacesTests {
         // Held: three sysctl descriptors; never the namespace itself.
         #expect(try namespaceDescriptors(daemon) == [], "the daemon keeps the namespace alive")
         #expect(try namespaceMounts(daemon, inode: inode).count == 1)   // the test's own ip netns pin
+        // The status said 0 namespaces before the adoption too: wait for the one that follows
+        // "1 namespace managed", sent once the ended namespace's state is gone.
+        let managed = try #require(daemon.waitForNotify { $0["STATUS"] == serverStatus + "; 1 namespace managed, 0 drifting" })
         #expect(try daemon.runInMountNamespace(["ip", "netns", "delete", "kt-web-gone"]).status == 0)
         let gone = try #require(daemon.waitForEvent("namespace-gone") { $0["NETNS"] == inode }, "\(daemon.journalText)")
         #expect(gone.entry["NETNS_NAME"] == "kt-web-gone" && gone.entry["PRIORITY"] == "6")
-        #expect(daemon.waitForNotify { $0["STATUS"] == serverStatus + "; 0 namespaces managed, 0 drifting" } != nil)
+        #expect(daemon.waitForNotify(from: managed.index + 1) { $0["STATUS"] == serverStatus + "; 0 namespaces managed, 0 drifting" } != nil)
         #expect(try namespaceDescriptors(daemon) == [])
         #expect(try namespaceMounts(daemon, inode: inode) == [])
         let links = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.pid)/fd").compactMap {
