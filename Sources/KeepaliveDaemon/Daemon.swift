@@ -117,7 +117,8 @@ public final class Daemon {
                 poller = makePoller()
             }
             var deadline = enforcer.deadline
-            if fleet.deadline < deadline { deadline = fleet.deadline }
+            let namespacesDue = fleet.deadline   // a walk over the members: once a turn
+            if namespacesDue < deadline { deadline = namespacesDue }
             if let ping = running.watchdog?.deadline, ping < deadline { deadline = ping }
             if !reload.isIdle, let step = reload.deadline(at: now), step < deadline { deadline = step }
             // Hand the code back only when the loop is about to sleep: events already

@@ -120,6 +120,10 @@ final class Fleet {
     /// Runs what is due at `now`: scans, adoptions and members' checks. Returns whether it
     /// did more than idle checks.
     func tick(at now: Instant) -> Bool {
+        guard isActive || !members.isEmpty else {
+            book?.flush(log: log)   // a reload that released the last members dropped their originals
+            return false
+        }
         var busy = false
         if isActive, now >= nextRescan || (lookAt.map { now >= $0 } ?? false) {
             let full = now >= nextRescan

@@ -31,14 +31,15 @@ struct ApplyCommand: Command {
 
     func run() throws {
         let setup = options.setup
-        var (label, target) = try resolveTarget(setup)
+        let (resolvedLabel, resolvedTarget, policy) = try resolveTarget(setup)
+        var (label, target) = (resolvedLabel, resolvedTarget)
         var namespace: NamespaceTarget?
         if let netns {
             // The rules of the config decide the profile there, as the daemon would (NAME wins).
-            let config = setup.loadConfig().config
+            let config = policy?.config ?? setup.loadConfig().config
             let entered = try NamespaceTarget.enter(netns, setup: setup, rules: config.namespaceRules, daemonProfile: config.profileName)
-            if name == nil, let policy = try? setup.policyOrExit(consequence: "nothing was applied") {
-                let held = entered.policy(policy)
+            if let configured = policy {
+                let held = entered.policy(configured)
                 (label, target) = ("profile \(held.profile.name)", held.values)
             }
             if let current = try? entered.tree.readAll() { target = entered.expected(target, actual: current) }
@@ -72,14 +73,15 @@ struct ApplyCommand: Command {
         }
     }
 
-    /// The label and values to apply: profile NAME, or the configured policy.
-    private func resolveTarget(_ setup: Setup) throws -> (String, KeepaliveValues) {
+    /// The label and values to apply: profile NAME, or the configured policy (returned too,
+    /// for `--netns`; `nil` with NAME).
+    private func resolveTarget(_ setup: Setup) throws -> (String, KeepaliveValues, Policy?) {
         guard let name else {
             let policy = try setup.policyOrExit(consequence: "nothing was applied")
             let overrides = policy.overriddenKeys.isEmpty ? "" : " with local overrides"
-            return ("profile \(policy.profile.name)\(overrides)", policy.values)
+            return ("profile \(policy.profile.name)\(overrides)", policy.values, policy)
         }
         let profile = try setup.profileOrExit(named: name, consequence: "nothing was applied")
-        return ("profile \(profile.name)", profile.values)
+        return ("profile \(profile.name)", profile.values, nil)
     }
 }
