@@ -66,21 +66,17 @@ final class PodmanContainers: @unchecked Sendable {
         for tool in ["podman", "runc", "nsenter"] where ChildProcessLookup.path(of: tool) == nil {
             return "\(tool) is not installed (apt-get install podman runc busybox-static)"
         }
-        if !FileManager.default.fileExists(atPath: "/bin/busybox") { return "/bin/busybox is missing (apt-get install busybox-static)" }
-        return nil
+        return BusyboxRoot.unavailableReason
     }
 
     let prefix = "kt-test-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     private let scratch: TemporaryDirectory
-    private let root: TemporaryDirectory
+    private let root: BusyboxRoot
     private var started: [String] = []
 
     init() throws {
         scratch = try TemporaryDirectory("kt-podman")
-        root = try TemporaryDirectory("kt-podman-root")
-        for directory in ["bin", "proc", "sys", "dev", "etc", "tmp"] { try root.makeDirectory(directory) }
-        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root.url("bin/busybox"))
-        for tool in ["sh", "sleep", "cat"] { try FileManager.default.createSymbolicLink(atPath: root.url("bin/\(tool)"), withDestinationPath: "busybox") }
+        root = try BusyboxRoot()
     }
 
     /// Starts `PREFIX-suffix` running `sleep 600`, with `--sysctl` for each of `sysctls`.
@@ -90,14 +86,9 @@ final class PodmanContainers: @unchecked Sendable {
         // conmon, which outlives `podman run -d`, inherits podman's descriptors: give it a
         // file, and none of the pipes this test process reads to their end.
         let log = scratch.url("\(name).log")
-        let result = try ChildProcess.run(["bash", "-c", """
-            log=$1; shift
-            for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null
-            exec "$@" > "$log" 2>&1 < /dev/null
-            """, "bash", log,
-                                           "podman", "--runtime", "runc", "run", "-d", "--ulimit", "nofile=20000:20000",
-                                           "--ulimit", "nproc=1000:1000", "--name", name]
-                                          + sysctls.flatMap { ["--sysctl", $0] } + ["--rootfs", root.path, "/bin/sleep", "600"])
+        let result = try runDetached(["podman", "--runtime", "runc", "run", "-d", "--ulimit", "nofile=20000:20000",
+                                      "--ulimit", "nproc=1000:1000", "--name", name]
+                                     + sysctls.flatMap { ["--sysctl", $0] } + ["--rootfs", root.path, "/bin/sleep", "600"], log: log)
         guard result.status == 0 else {
             throw PodmanError(message: "podman run \(name): \(result) \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
@@ -107,11 +98,7 @@ final class PodmanContainers: @unchecked Sendable {
     }
 
     /// `time/intvl/probes` inside the container's network namespace.
-    func values(_ container: Container) throws -> String {
-        let result = try ChildProcess.run(["nsenter", "-t", container.pid, "-n", "--", "cat", "/proc/sys/net/ipv4/tcp_keepalive_time",
-                                           "/proc/sys/net/ipv4/tcp_keepalive_intvl", "/proc/sys/net/ipv4/tcp_keepalive_probes"])
-        return result.stdout.split(separator: "\n").joined(separator: "/")
-    }
+    func values(_ container: Container) throws -> String { try keepaliveValues(ofPID: container.pid) }
 
     /// Runs `script` in the container's network namespace with a procfs of its own at
     /// /mnt (podman mounts the container's /proc/sys read-only).

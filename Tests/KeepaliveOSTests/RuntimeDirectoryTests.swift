@@ -36,6 +36,27 @@ struct RuntimeDirectoryTests {
         #expect(docker?.networkPath == "/run/docker/netns/666666666666")
     }
 
+    /// docker's files live where `daemon.json`'s `data-root` says; a stopped container (its
+    /// sandbox gone) is no container to look for.
+    @Test func dockersDataRootComesFromDaemonJSONAndStoppedContainersAreSkipped() throws {
+        let base = try TemporaryDirectory()
+        let fixture = "\(Self.root)/var/lib/docker/containers/\(Self.docker)"
+        let config = try String(contentsOfFile: "\(fixture)/config.v2.json", encoding: .utf8)
+        let hostConfig = try String(contentsOfFile: "\(fixture)/hostconfig.json", encoding: .utf8)
+        let stopped = String(repeating: "7", count: 64)
+        try base.write("srv/docker/containers/\(Self.docker)/config.v2.json", config)
+        try base.write("srv/docker/containers/\(Self.docker)/hostconfig.json", hostConfig)
+        try base.write("srv/docker/containers/\(stopped)/config.v2.json", config
+            .replacingOccurrences(of: Self.docker, with: stopped).replacingOccurrences(of: "\"Running\":true", with: "\"Running\":false"))
+        var roots = RuntimeDirectory.Roots(under: base.path)
+        #expect(RuntimeDirectory(roots: roots).entries().isEmpty)   // no daemon.json: /var/lib/docker, empty here
+        try base.write("etc/docker/daemon.json", #"{"log-driver": "journald", "data-root": "\#(base.url("srv/docker"))"}"#)
+        let entries = RuntimeDirectory(roots: roots).entries()
+        #expect(entries.map(\.record) == [ContainerRecord(runtime: .docker, id: Self.docker, name: "nginx-1", sysctls: [.time: 900])])
+        roots.dockerConfig = base.url("etc/docker/missing.json")
+        #expect(RuntimeDirectory(roots: roots).entries().isEmpty)
+    }
+
     func label(_ identity: NamespaceIdentity?) -> String? { identity.map { "\($0.label.kind) \($0.label.name)" } }
 
     @Test func aMissingRuntimeIsNoContainers() throws {

@@ -14,10 +14,14 @@
 ///   `/run/containerd/io.containerd.runtime.v2.task/NAMESPACE/ID/config.json`; the CRI's
 ///   containers (namespace `k8s.io`) carry `io.kubernetes.cri.container-type`,
 ///   `io.kubernetes.cri.sandbox-namespace`, `io.kubernetes.cri.sandbox-name` and
-///   `io.kubernetes.cri.container-name`; docker's (namespace `moby`) carry none.
-/// - **docker** (moby/moby, `container/container.go`: `configFileName = "config.v2.json"`): `/var/lib/docker/containers/ID/
-///   config.v2.json` holds `ID`, `Name` (with a leading `/`) and
-///   `NetworkSettings.SandboxKey`, the namespace's path under `/var/run/docker/netns`.
+///   `io.kubernetes.cri.container-name`; docker's (namespace `moby`) carry none, so docker's
+///   own files name them.
+/// - **docker** (moby/moby, `container/container.go`: `configFileName = "config.v2.json"`):
+///   `DATAROOT/containers/ID/config.v2.json` holds `ID`, `Name` (with a leading `/`),
+///   `State.Running` and `NetworkSettings.SandboxKey`, the namespace's path under
+///   `/var/run/docker/netns`; `hostconfig.json` beside it holds `Sysctls`. `DATAROOT` is
+///   `/var/lib/docker`, or `data-root` in `/etc/docker/daemon.json` (moby/moby,
+///   `cmd/dockerd/config.go`), which dockerd reads by default too.
 public enum RuntimeFiles {
     /// One OCI bundle's `config.json`: what a runtime was told to make.
     public struct Bundle: Sendable, Hashable {
@@ -58,13 +62,22 @@ public enum RuntimeFiles {
         return names
     }
 
-    /// docker's `config.v2.json`: the id, the name without its leading `/`, and the
-    /// sandbox's namespace path.
+    /// docker's `config.v2.json` of a running container: the id, the name without its
+    /// leading `/`, and the sandbox's namespace path; `nil` for a stopped one (its sandbox
+    /// is gone) or what is not such a file.
     public static func dockerContainer(_ text: String) -> (id: String, name: String, sandboxKey: String?)? {
-        guard let json = JSONValue.parse(text), let id = json["ID"]?.string, let name = json["Name"]?.string else { return nil }
+        guard let json = JSONValue.parse(text), let id = json["ID"]?.string, let name = json["Name"]?.string,
+              json["State"]?["Running"] == .bool(true) else { return nil }
         let bare = name.hasPrefix("/") ? String(name.dropFirst()) : name
         let key = json["NetworkSettings"]?["SandboxKey"]?.string
         return (id, bare, key?.isEmpty == false ? key : nil)
+    }
+
+    /// The `data-root` that docker's `daemon.json` sets (`graph`, its name before docker
+    /// 17.05, too); `nil` when it sets none, and docker uses `/var/lib/docker`.
+    public static func dockerDataRoot(_ text: String) -> String? {
+        guard let json = JSONValue.parse(text) else { return nil }
+        return (json["data-root"] ?? json["graph"])?.string.flatMap { $0.hasPrefix("/") ? $0 : nil }
     }
 
     /// docker's `hostconfig.json`: the keepalive keys of `Sysctls` (`docker run --sysctl`).

@@ -13,17 +13,20 @@ public struct RuntimeDirectory: Sendable {
         public var containersRun = "/run/containers/storage"
         /// containerd's v2 task bundles, one directory per containerd namespace.
         public var containerdTasks = "/run/containerd/io.containerd.runtime.v2.task"
-        /// docker's per-container directories.
-        public var docker = "/var/lib/docker/containers"
+        /// docker's `daemon.json`, whose `data-root` moves docker's files.
+        public var dockerConfig = "/etc/docker/daemon.json"
+        /// docker's data root when `daemon.json` sets none.
+        public var dockerData = "/var/lib/docker"
 
         public init() {}
 
-        /// All four under one directory, as a test lays them out.
+        /// All of them under one directory, as a test lays them out.
         public init(under base: String) {
             podmanGraph = base + podmanGraph
             containersRun = base + containersRun
             containerdTasks = base + containerdTasks
-            docker = base + docker
+            dockerConfig = base + dockerConfig
+            dockerData = base + dockerData
         }
     }
 
@@ -44,7 +47,7 @@ public struct RuntimeDirectory: Sendable {
 
     /// Every container the runtimes' files describe now.
     public func entries() -> [Entry] {
-        podman() + crio() + containerd()
+        podman() + crio() + containerd() + docker()
     }
 
     private func read(_ path: String) -> String? { FileReader.wholeFile(path, syscalls: syscalls) }
@@ -84,14 +87,8 @@ public struct RuntimeDirectory: Sendable {
             for id in list("\(roots.containerdTasks)/\(namespace)") {
                 guard let bundle = read("\(roots.containerdTasks)/\(namespace)/\(id)/config.json").flatMap(RuntimeFiles.bundle),
                       bundle.ownNetwork else { continue }
-                if namespace == "moby" {
-                    // docker: the name, the sandbox path and the --sysctl values are docker's own.
-                    let directory = "\(roots.docker)/\(id)"
-                    guard let container = read("\(directory)/config.v2.json").flatMap(RuntimeFiles.dockerContainer) else { continue }
-                    let sysctls = read("\(directory)/hostconfig.json").map(RuntimeFiles.dockerSysctls) ?? bundle.sysctls
-                    entries.append(Entry(record: ContainerRecord(runtime: .docker, id: id, name: container.name, sysctls: sysctls),
-                                         networkPath: container.sandboxKey.map(MountTable.canonical)))
-                } else if let pod = RuntimeFiles.pod(bundle.annotations) {
+                // docker's containers (namespace `moby`) have no pod; docker's own files name them.
+                if let pod = RuntimeFiles.pod(bundle.annotations) {
                     entries.append(Entry(record: ContainerRecord(runtime: .containerd, id: id,
                                                                  name: RuntimeFiles.kubernetesName(bundle.annotations, pod: pod),
                                                                  pod: pod, sysctls: bundle.sysctls),
@@ -100,5 +97,16 @@ public struct RuntimeDirectory: Sendable {
             }
         }
         return entries
+    }
+
+    private func docker() -> [Entry] {
+        let data = read(roots.dockerConfig).flatMap(RuntimeFiles.dockerDataRoot) ?? roots.dockerData
+        let base = "\(data)/containers"
+        return list(base).compactMap { id in
+            guard let container = read("\(base)/\(id)/config.v2.json").flatMap(RuntimeFiles.dockerContainer) else { return nil }
+            let sysctls = read("\(base)/\(id)/hostconfig.json").map(RuntimeFiles.dockerSysctls) ?? [:]
+            return Entry(record: ContainerRecord(runtime: .docker, id: container.id, name: container.name, sysctls: sysctls),
+                         networkPath: container.sandboxKey.map(MountTable.canonical))
+        }
     }
 }
