@@ -35,6 +35,9 @@ final class SysctlWatch {
     /// Whether an event on `watch` is a write to one of the three files.
     func isSysctl(_ watch: Int32) -> Bool { watches.values.contains(watch) }
 
+    /// The watches there are now (a paused key has none).
+    var descriptors: [Int32] { Array(watches.values) }
+
     /// Whether `key`'s file is watched now (not paused, and watchable).
     func isWatching(_ key: Tunable) -> Bool { watches[key] != nil }
 
