@@ -34,8 +34,10 @@ BUILD_PACKAGES=(libsystemd-dev pkg-config libstdc++-12-dev)
 # The packages the tests use: journald and systemd-analyze, sysctl, unshare/nsenter/setpriv, for
 # the connections tests ip and ss (iproute2) and the live TCP peers (python3), and for the
 # namespaces tests real podman containers (podman, run by runc from a busybox root) and a
-# dockerd of their own (docker.io).
-TEST_PACKAGES=(systemd procps util-linux iproute2 python3 podman runc busybox-static docker.io)
+# dockerd of their own (docker.io); for the metrics tests promtool (prometheus), a real
+# node_exporter and curl to scrape it.
+TEST_PACKAGES=(systemd procps util-linux iproute2 python3 podman runc busybox-static docker.io
+               prometheus prometheus-node-exporter curl)
 # The packages the benchmark uses: the peer it is measured against, a bus for tuned-adm.
 BENCH_PACKAGES=(tuned dbus-daemon python3 lsof iproute2 podman runc busybox-static)
 # The packages the end-to-end tests use to boot a systemd container (root only).

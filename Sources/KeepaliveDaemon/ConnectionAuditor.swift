@@ -40,9 +40,12 @@ final class ConnectionAuditor: Sendable {
     private let log: EventLog
     private let scanner: ConnectionScanner
     private let syscalls: Syscalls
+    /// Takes each audit's counts for the metrics textfile.
+    private let metrics: MetricsPublisher?
 
-    init(log: EventLog, setup: Setup) {
+    init(log: EventLog, setup: Setup, metrics: MetricsPublisher? = nil) {
         self.log = log
+        self.metrics = metrics
         syscalls = setup.syscalls
         scanner = ConnectionScanner(syscalls: setup.syscalls, sysctlRoot: setup.sysctlRoot)
     }
@@ -128,6 +131,8 @@ final class ConnectionAuditor: Sendable {
             return
         }
         let audit = ConnectionAudit(input)
+        // Once the audit is done, keepalive given included.
+        defer { if let metrics, metrics.isActive { metrics.audited(ConnectionMetrics(audit.connections)) } }
         for alert in alerts.audit(audit.connections, threshold: settings.threshold) {
             let states = alert.states.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.name)" }.joined(separator: ", ")
             log.record(.connectionsUnreaped,

@@ -31,14 +31,21 @@ public final class Daemon {
     var lastStatus = ""
     /// What was last published in the runtime directory (``DaemonState``).
     var published: DaemonState?
+    /// The counters behind the metrics' `_total` families; ``log`` counts into them.
+    let counters = MetricsCounterBox()
+    /// The metrics textfile (`[metrics] textfile`).
+    let metrics: MetricsPublisher
+    /// Whether the config was valid when last read (a rejected reload makes it not).
+    var configValid = true
 
     /// Creates a daemon; nothing happens until ``run()``.
     public init(setup: Setup, logger: Logger, notifier: Notifier = Notifier()) {
         self.setup = setup
         self.notifier = notifier
-        self.log = EventLog(logger: logger)
+        self.log = EventLog(logger: logger, counters: counters)
         self.conflicts = setup.sysctlConfScanner()
         self.syscalls = setup.syscalls
+        self.metrics = MetricsPublisher(counters: counters, log: log, syscalls: setup.syscalls)
         self.codePages = CodePages(syscalls: setup.syscalls)
     }
 
@@ -89,7 +96,8 @@ public final class Daemon {
             }
             notifier.watchdog()
         }
-        let auditor = ConnectionAuditor(log: log, setup: setup)
+        metrics.configure(enforcer.policy.config.metricsTextfile)
+        let auditor = ConnectionAuditor(log: log, setup: setup, metrics: metrics)
         auditor.configure(enforcer.policy.config)
         let fleet = Fleet(setup: setup, policy: enforcer.policy, log: log, inotify: inotify,
                           book: originals.map { OriginalsBook(store: $0.store, syscalls: syscalls) }, at: MonotonicClock.now())
@@ -120,6 +128,8 @@ public final class Daemon {
             let namespacesDue = fleet.deadline   // a walk over the members: once a turn
             if namespacesDue < deadline { deadline = namespacesDue }
             if let ping = running.watchdog?.deadline, ping < deadline { deadline = ping }
+            let metricsDue = metrics.deadline
+            if metricsDue < deadline { deadline = metricsDue }
             if !reload.isIdle, let step = reload.deadline(at: now), step < deadline { deadline = step }
             // Hand the code back only when the loop is about to sleep: events already
             // queued (such as the daemon's own writes to the sysctls) run code first.
@@ -172,6 +182,7 @@ public final class Daemon {
             if running.watchdog?.tick(at: now, ping: { notifier.watchdog() }) == true {
                 busy = true   // the notify send is code the idle check never runs
             }
+            publishMetrics(running, busy: busy, at: now)
         }
     }
 

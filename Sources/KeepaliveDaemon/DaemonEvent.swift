@@ -57,6 +57,8 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     /// `[namespaces]` asks for more than the daemon may do here (a capability, setns), or a
     /// namespace could not be entered.
     case namespacesLimited = "namespaces-limited"
+    /// The metrics textfile could not be written (`[metrics] textfile`).
+    case metricsFailed = "metrics-failed"
 
     /// The journal `MESSAGE_ID`, fixed per event kind.
     public var messageID: String {
@@ -87,6 +89,7 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         case .explicitValueKept: "4c47d31c95134d7bbfbfe52e7f51750b"
         case .namespaceReleased: "7af490fb714644a6a31d44e2d1c05ce9"
         case .namespacesLimited: "26062d8ddcd242008dccd36f63de99ae"
+        case .metricsFailed: "e87c959668744ea69a520c0f9877a54a"
         }
     }
 
@@ -96,7 +99,7 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         case .applied, .corrected, .started, .stopping, .restored, .keepaliveEnabled,
              .namespaceAdopted, .namespaceGone, .explicitValueKept, .namespaceReleased: .info
         case .drift, .sysctlConflict, .configWarning, .reloadRejected, .watchdogClamped, .eventsLost,
-             .originalsRejected, .originalsNotSaved, .connectionsUnreaped, .auditFailed, .namespacesLimited: .warning
+             .originalsRejected, .originalsNotSaved, .connectionsUnreaped, .auditFailed, .namespacesLimited, .metricsFailed: .warning
         case .contested, .applyFailed, .configRejected, .checkFailed, .startFailed: .error
         }
     }

@@ -61,6 +61,7 @@ extension Daemon {
                                })
         guard let load else { return worked }
         reload.rejection = apply(load, running)
+        counters.reloaded(applied: reload.rejection == nil)
         running.enforcer.hint()
         if reload.rejection == nil {
             let wasActive = running.fleet.isActive
@@ -75,6 +76,7 @@ extension Daemon {
         if reload.rejection == nil {
             reportConflicts(running.enforcer.policy)
             running.auditor.configure(running.enforcer.policy.config)
+            metrics.configure(running.enforcer.policy.config.metricsTextfile)
         }
         publishState(running.enforcer)
         return true
@@ -98,6 +100,7 @@ extension Daemon {
             errors = [.error(.configEmpty, at: SourceLocation(file: emptied, line: nil),
                 "the file is empty, as in the middle of a rewrite; keeping the last good profile until it is written whole. To drop it for good, remove the file")]
         }
+        configValid = errors.isEmpty && load.policy != nil
         guard errors.isEmpty, let next = load.policy else {
             for diagnostic in errors { log.rejected(diagnostic, event: .reloadRejected, consequence: "reload rejected; \(still)") }
             return errors.first?.description ?? "invalid config"

@@ -30,7 +30,7 @@ final class Enforcer {
     /// A watched file was written: check at once.
     private var checkRequested = false
     /// The kernel values at the last check that did anything; `nil` forces the next one.
-    private var lastSeen: KeepaliveValues?
+    private(set) var lastSeen: KeepaliveValues?
     /// The drift already reported, by key, so an unchanged drift is not logged again.
     private var reportedDrift: [Tunable: Int] = [:]
     /// Which keys are being fought over, and until when they are left alone. Every drift
@@ -106,6 +106,11 @@ final class Enforcer {
         for key in Tunable.allCases { watch.resume(key) }   // no key is left alone any more
         reportedDrift = [:]
         return report
+    }
+
+    /// The values wanted when the kernel holds `actual`: the profile's, but for the kept keys.
+    func expected(actual: KeepaliveValues) -> KeepaliveValues {
+        kept.isEmpty ? policy.values : Enforcer.expected(policy.values, kept: kept, actual: actual)
     }
 
     /// A write to one of the three files was seen: check at the next turn of the loop.

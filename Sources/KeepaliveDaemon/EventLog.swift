@@ -10,20 +10,30 @@ public struct EventLog: Sendable {
     /// Fields every entry of this log carries: for a managed namespace, `NETNS`,
     /// `NETNS_NAME` and `CONTAINER`, `POD` or `UNIT` where known.
     let context: [String: String]
+    /// The metrics' counters, which count each event recorded here.
+    let counters: MetricsCounterBox?
+    /// The `netns` label of this log's namespace in the metrics.
+    let netns: String
 
     public init(logger: Logger) {
-        self.logger = logger
-        context = [:]
+        self.init(logger: logger, counters: nil)
     }
 
-    private init(logger: Logger, context: [String: String]) {
+    init(logger: Logger, counters: MetricsCounterBox?) {
+        self.init(logger: logger, context: [:], counters: counters, netns: MetricsSnapshot.host)
+    }
+
+    private init(logger: Logger, context: [String: String], counters: MetricsCounterBox?, netns: String) {
         self.logger = logger
         self.context = context
+        self.counters = counters
+        self.netns = netns
     }
 
-    /// This log, with `fields` added to every entry.
-    func with(_ fields: [String: String]) -> EventLog {
-        EventLog(logger: logger, context: context.merging(fields) { $1 })
+    /// This log, with `fields` added to every entry, for the namespace labelled `netns` in
+    /// the metrics.
+    func with(_ fields: [String: String], netns: String) -> EventLog {
+        EventLog(logger: logger, context: context.merging(fields) { $1 }, counters: counters, netns: netns)
     }
 
     /// Logs one event. `CODE_FILE`/`CODE_LINE`/`CODE_FUNC` name the caller.
@@ -34,6 +44,7 @@ public struct EventLog: Sendable {
         for (key, value) in fields { metadata[key] = .string(value) }
         logger.log(level: event.level, Logger.Message(stringLiteral: message), metadata: metadata,
                    file: file, function: function, line: line)
+        counters?.count(event, netns: netns, fields: fields)
     }
 
     func applied(_ policy: Policy, changes: [ValueDifference], reason: String,

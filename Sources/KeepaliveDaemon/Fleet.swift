@@ -266,7 +266,7 @@ final class Fleet {
     private func adopt(_ identity: NamespaceIdentity, opened: Result<[Int32], NamespaceEntry.Failure>, policy target: Policy,
                        because: String, at now: Instant) {
         let inode = identity.inode
-        let memberLog = log.with(identity.journalFields)
+        let memberLog = log.with(identity.journalFields, netns: identity.metricsLabel)
         let descriptors: [Int32]
         switch opened {
         case .success(let fds): descriptors = fds

@@ -40,6 +40,9 @@ public struct DaemonConfig: Sendable, Hashable {
     public var exclude: Located<[NamespaceSelector]>?
     /// `[namespaces] rescan-interval =`: seconds between scans of `/proc/*/ns/net`; 30 when unset.
     public var rescanInterval: Located<Int>?
+    /// `[metrics] textfile =`: the `.prom` file for node_exporter's textfile collector;
+    /// unset (the default): no metrics are written.
+    public var metricsTextfileSetting: Located<String>?
     /// `[namespaces.rules]`, in file order (a profile named again keeps its place and takes
     /// the later selectors).
     public var namespaceRuleLines: [NamespaceRules.Rule] = []
@@ -66,6 +69,9 @@ public struct DaemonConfig: Sendable, Hashable {
     public var rescanIntervalSeconds: Int { rescanInterval?.value ?? 30 }
     /// The accepted range of `rescan-interval`: 1 s to 1 h.
     public static let rescanIntervalRange = 1...3600
+
+    /// The metrics textfile's path, if metrics are to be written.
+    public var metricsTextfile: String? { metricsTextfileSetting?.value }
 
     /// `[namespaces]` and `[namespaces.rules]` as one pure policy.
     public var namespaceRules: NamespaceRules {
@@ -134,6 +140,9 @@ public struct DaemonConfig: Sendable, Hashable {
             store(span(text, key: "rescan-interval", in: rescanIntervalRange, described: "1s..1h", at: location),
                   in: &config.rescanInterval, at: location)
         },
+        .init(section: "metrics", key: "textfile") { config, text, location in
+            store(textfile(text, at: location), in: &config.metricsTextfileSetting, at: location)
+        },
         .init(section: "namespaces.rules", anyKey: "PROFILE") { config, key, text, location in
             let profile: ProfileName
             switch ValueParser.profileName(key, key: "[namespaces.rules] \(key.shortened)", at: location) {
@@ -160,6 +169,20 @@ public struct DaemonConfig: Sendable, Hashable {
         T(rawValue: text.asciiLowercased).map { .success($0) }
             ?? .failure(.error(.invalidChoice, at: location,
                 "\(key) = \(text.shortened) is not valid; use \(T.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))"))
+    }
+
+    /// An absolute path ending in `.prom`: node_exporter's textfile collector reads only
+    /// such files.
+    private static func textfile(_ text: String, at location: SourceLocation) -> Result<String, Diagnostic> {
+        guard text.hasPrefix("/"), !text.contains(" "), !text.split(separator: "/").contains("..") else {
+            return .failure(.error(.invalidChoice, at: location,
+                "textfile = \(text.shortened) is not an absolute path; use one such as /var/lib/prometheus/node-exporter/keepalived-tune.prom"))
+        }
+        guard text.hasSuffix(".prom"), text.count > 6, !text.hasSuffix("/.prom") else {
+            return .failure(.error(.invalidChoice, at: location,
+                "textfile = \(text.shortened) does not end in .prom; node_exporter's textfile collector reads only *.prom files"))
+        }
+        return .success(text)
     }
 
     /// A space-separated list of `KIND:GLOB` selectors.

@@ -4,6 +4,13 @@ import Glibc
 
 /// The wall clock, for what people read (when originals were saved).
 public enum WallClock {
+    /// Seconds since the epoch, with the fraction (for metrics timestamps).
+    public static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
     /// `2026-12-02 10:50` in local time, for seconds since the epoch.
     public static func format(_ seconds: Int) -> String {
         var time = time_t(seconds)

@@ -7,7 +7,7 @@ import Glibc
 /// The `keepalived-tune` command: the daemon and the one-shot tools around it.
 @main
 enum KeepalivedTune {
-    static let version = "0.1.0"
+    static let version = ProductVersion.current
 
     static let spec = CommandSpec(
         name: "keepalived-tune",

@@ -6,15 +6,24 @@ struct StatusCommand: Command {
     static let spec = CommandSpec(
         name: "status",
         abstract: "Show the configured profile, expected vs kernel values, drift and detection time.",
-        discussion: "Exits 0 when it could report; 2 if the config is invalid, 3 if the kernel values cannot be read.",
-        options: GlobalOptions.specs + [NamespaceTarget.option, GlobalOptions.json])
+        discussion: """
+            Exits 0 when it could report; 2 if the config is invalid, 3 if the kernel values cannot be read. \
+            --prometheus prints the metrics a one-shot command can know (values, expected, drift, detection \
+            time, config validity) in the format of the daemon's textfile, for a cron job or a quick look; \
+            the counters and contest state live in the running daemon's textfile ([metrics] textfile).
+            """,
+        options: GlobalOptions.specs + [NamespaceTarget.option, GlobalOptions.json, prometheus])
+
+    static let prometheus = OptionSpec.flag("prometheus", help: "Print Prometheus text exposition instead of text.")
 
     let options: GlobalOptions
     let netns: String?
+    let prometheus: Bool
 
     init(_ arguments: ParsedArguments) {
         options = GlobalOptions(arguments)
         netns = arguments.value(NamespaceTarget.option)
+        prometheus = arguments.flag(StatusCommand.prometheus)
     }
 
     func run() throws {
@@ -22,6 +31,11 @@ struct StatusCommand: Command {
         let load = setup.loadPolicy()
         guard var policy = load.policy else {
             Output.rejected(load.diagnostics, consequence: "no status without a valid config")
+            if prometheus {
+                var snapshot = MetricsSnapshot(version: ProductVersion.current, profile: "", timestamp: WallClock.now())
+                snapshot.configValid = false
+                print(Exposition.render(snapshot), terminator: "")
+            }
             throw ExitStatus.invalid
         }
         Output.diagnostics(load.diagnostics)
@@ -30,6 +44,12 @@ struct StatusCommand: Command {
         let actual = try setup.kernelValuesOrExit(target?.tree ?? setup.sysctlTree())
         let expected = target?.expected(policy.values, actual: actual) ?? policy.values
         let drift = actual.differences(from: expected)
+        if prometheus {
+            var snapshot = MetricsSnapshot(version: ProductVersion.current, profile: policy.profile.name.rawValue, timestamp: WallClock.now())
+            snapshot.targets = [MetricsSnapshot.Target(netns: target?.identity.metricsLabel ?? MetricsSnapshot.host, actual: actual, expected: expected)]
+            print(Exposition.render(snapshot), terminator: "")
+            return
+        }
         let conflicts = setup.sysctlConfScanner().conflicts(with: policy.values)
         if options.json {
             var json = StatusJSON.make(policy: policy, actual: actual, drift: drift,

@@ -1,5 +1,6 @@
 import Foundation
 import KeepaliveDaemon
+import KeepaliveModel
 import KeepaliveTestKit
 import Testing
 
@@ -56,8 +57,9 @@ struct ShippedFilesTests {
     @Test(.enabled(if: analyze, "systemd-analyze is not installed"))
     func theNamespacesDropInAddsOnlyWhatEnteringNamespacesNeeds() throws {
         let merged = try mergedScore("namespaces.conf")
-        #expect(merged.settings.prefix(5) == ["CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_PTRACE", "RestrictNamespaces=net",
-                                              "RestrictAddressFamilies=AF_NETLINK", "ReadWritePaths=", "ReadOnlyPaths="])
+        #expect(merged.settings.prefix(6) == ["CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_PTRACE", "RestrictNamespaces=net",
+                                              "RestrictAddressFamilies=AF_NETLINK", "ReadWritePaths=",
+                                              "ReadWritePaths=-/var/lib/prometheus/node-exporter", "ReadOnlyPaths="])
         #expect(merged.settings.last?.hasPrefix("ReadOnlyPaths=/sys /proc/sys/kernel /proc/sys/vm") == true)
         #expect(!merged.settings.contains { $0.contains("/proc/sys/net") })
         let readme = try String(contentsOfFile: FileList.packageRoot + "/README.md", encoding: .utf8)
@@ -80,7 +82,8 @@ struct ShippedFilesTests {
         let unit = try String(contentsOfFile: Self.unit, encoding: .utf8)
         for line in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure",
                      "After=systemd-sysctl.service", "ProtectSystem=strict", "CapabilityBoundingSet=",
-                     "ReadWritePaths=/proc/sys/net/ipv4/tcp_keepalive_time /proc/sys/net/ipv4/tcp_keepalive_intvl /proc/sys/net/ipv4/tcp_keepalive_probes"] {
+                     "ReadWritePaths=/proc/sys/net/ipv4/tcp_keepalive_time /proc/sys/net/ipv4/tcp_keepalive_intvl /proc/sys/net/ipv4/tcp_keepalive_probes",
+                     "ReadWritePaths=-/var/lib/prometheus/node-exporter"] {
             #expect(unit.split(separator: "\n").contains { $0 == line }, "\(line)")
         }
         #expect(unit.contains("\nWatchdogSec="))
@@ -102,5 +105,71 @@ struct ShippedFilesTests {
         #expect(update.status == 0, "\(update)")
         let list = try ChildProcess.run(["journalctl", "--root=\(root.path)", "--list-catalog"])
         #expect(DaemonEvent.allCases.allSatisfy { event in list.stdout.contains(event.messageID) }, "\(list)")
+    }
+
+}
+
+/// The alert rules and the dashboard in contrib/, as shipped.
+@Suite("Shipped Prometheus rules and Grafana dashboard")
+struct ShippedMonitoringTests {
+    static let rules = FileList.packageRoot + "/contrib/prometheus/keepalived-tune.rules.yml"
+    static let ruleTests = FileList.packageRoot + "/contrib/prometheus/keepalived-tune.rules.test.yml"
+    static let dashboard = FileList.packageRoot + "/contrib/grafana/keepalived-tune.dashboard.json"
+    static let promtool = ChildProcessLookup.path(of: "promtool")
+
+    /// Every `keepalived_tune_…` name in `text`.
+    static func metricNames(_ text: String) -> Set<String> {
+        var names = Set<String>()
+        var rest = Substring(text)
+        while let start = rest.range(of: "keepalived_tune_") {
+            let tail = rest[start.lowerBound...]
+            let name = tail.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            names.insert(String(name))
+            rest = tail.dropFirst(name.count)
+        }
+        return names
+    }
+
+    @Test(.enabled(if: promtool != nil, "promtool is not installed (apt-get install prometheus)"))
+    func theRulesAreValidAndTheirTestsPass() throws {
+        let check = try ChildProcess.run(["promtool", "check", "rules", Self.rules])
+        #expect(check.status == 0 && check.stdout.contains("SUCCESS: 7 rules found"), "\(check)")
+        let test = try ChildProcess.run(["promtool", "test", "rules", Self.ruleTests])
+        #expect(test.status == 0 && test.stdout.contains("SUCCESS"), "\(test)")
+    }
+
+    @Test func everyAlertFiresInOneCaseAndNotInAnother() throws {
+        let rules = try String(contentsOfFile: Self.rules, encoding: .utf8)
+        let tests = try String(contentsOfFile: Self.ruleTests, encoding: .utf8)
+        let alerts = rules.split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            return trimmed.hasPrefix("- alert: ") ? String(trimmed.dropFirst("- alert: ".count)) : nil
+        }
+        #expect(alerts.count == 7)
+        // Each alert's cases: a quiet one (exp_alerts: []) and a firing one.
+        let cases = tests.components(separatedBy: "alertname: ").dropFirst()
+        for alert in alerts {
+            let own = cases.filter { $0.hasPrefix(alert + "\n") }
+            #expect(own.contains { $0.contains("exp_alerts: []") }, "\(alert) has no case where it stays quiet")
+            #expect(own.contains { $0.contains("exp_labels:") }, "\(alert) has no case where it fires")
+        }
+        #expect(rules.components(separatedBy: "summary:").count - 1 == 7 && rules.components(separatedBy: "description:").count - 1 == 7)
+    }
+
+    @Test func theDashboardAndRulesQueryOnlyWhatTheDaemonExports() throws {
+        let exported = Set(MetricFamily.allCases.map(\.rawValue))
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.dashboard))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let panels = try #require(json["panels"] as? [[String: Any]])
+        let expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        #expect(!expressions.isEmpty)
+        let queried = expressions.reduce(into: Set<String>()) { $0.formUnion(Self.metricNames($1)) }
+        #expect(queried.isSubset(of: exported), "not exported: \(queried.subtracting(exported).sorted())")
+        // What the issue asks it to show.
+        for family in [MetricFamily.info, .drift, .corrections, .contested, .detection, .neverReaped] {
+            #expect(queried.contains(family.rawValue), "the dashboard does not show \(family.rawValue)")
+        }
+        let ruled = Self.metricNames(try String(contentsOfFile: Self.rules, encoding: .utf8))
+        #expect(ruled.subtracting(["keepalived_tune_"]).isSubset(of: exported), "not exported: \(ruled.subtracting(exported).sorted())")
     }
 }

@@ -59,6 +59,13 @@ public struct NamespaceIdentity: Sendable, Hashable {
         return ("unknown", cgroups.first ?? "")
     }
 
+    /// The `netns` label of its series in the metrics: its name (``label``), or its inode
+    /// where nothing names it.
+    public var metricsLabel: String {
+        let name = label.name
+        return name.isEmpty ? String(inode) : name
+    }
+
     /// Journal fields naming it: `NETNS` (the inode), `NETNS_NAME`, and `CONTAINER`, `POD`
     /// or `UNIT` where known.
     public var journalFields: [String: String] {

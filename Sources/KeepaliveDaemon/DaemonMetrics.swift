@@ -1,0 +1,36 @@
+import KeepaliveModel
+import KeepaliveOS
+
+extension Daemon {
+    /// Everything the metrics show now: the daemon's own namespace, then each managed
+    /// namespace, the counters, the config's state.
+    func metricsSnapshot(_ running: Running, at now: Instant) -> MetricsSnapshot {
+        let enforcer = running.enforcer
+        var snapshot = MetricsSnapshot(version: ProductVersion.current, profile: enforcer.policy.profile.name.rawValue,
+                                       timestamp: WallClock.now())
+        snapshot.configValid = configValid
+        snapshot.targets = [enforcer.metricsTarget(netns: MetricsSnapshot.host, at: now)]
+            + running.fleet.members.values.map { $0.enforcer.metricsTarget(netns: $0.identity.metricsLabel, at: now) }
+                .sorted { $0.netns < $1.netns }
+        snapshot.counters = counters.value
+        snapshot.namespacesManaged = running.fleet.members.count
+        return snapshot
+    }
+
+    /// After a loop turn: the metrics, if a turn that did more than the idle check may
+    /// have changed them, or the minute is up.
+    func publishMetrics(_ running: Running, busy: Bool, at now: Instant) {
+        guard busy || now >= metrics.deadline, metrics.isActive else { return }
+        metrics.publish(metricsSnapshot(running, at: now), at: now)
+    }
+}
+
+extension Enforcer {
+    /// This target's keys for the metrics: the values last read (read now if a write since
+    /// left them unknown), those wanted, and those left alone for a back-off.
+    func metricsTarget(netns: String, at now: Instant) -> MetricsSnapshot.Target {
+        let actual = lastSeen ?? (try? tree.readAll()) ?? policy.values
+        return MetricsSnapshot.Target(netns: netns, actual: actual, expected: expected(actual: actual),
+                                      contested: Set(contested(at: now)))
+    }
+}

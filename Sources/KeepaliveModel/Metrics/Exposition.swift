@@ -1,0 +1,86 @@
+/// Renders a ``MetricsSnapshot`` in Prometheus's text exposition format (version 0.0.4),
+/// as node_exporter's textfile collector reads it: each family once, with `# HELP` and
+/// `# TYPE`, in ``MetricFamily`` order; label values escaped; series in a stable order.
+public enum Exposition {
+    /// The whole exposition, ending in a newline.
+    public static func render(_ snapshot: MetricsSnapshot) -> String {
+        var text = ""
+        func family(_ family: MetricFamily, _ samples: [(labels: [(String, String)], value: String)]) {
+            guard !samples.isEmpty else { return }
+            text += "# HELP \(family.rawValue) \(escapeHelp(family.help))\n# TYPE \(family.rawValue) \(family.type)\n"
+            for sample in samples {
+                let labels = sample.labels.isEmpty ? ""
+                    : "{" + sample.labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
+                text += "\(family.rawValue)\(labels) \(sample.value)\n"
+            }
+        }
+        func perKey(_ value: (MetricsSnapshot.Target, Tunable) -> Int) -> [(labels: [(String, String)], value: String)] {
+            snapshot.targets.flatMap { target in
+                Tunable.allCases.map { key in ([("netns", target.netns), ("sysctl", key.sysctlName)], String(value(target, key))) }
+            }
+        }
+        func counted(_ counts: [MetricCounters.Series: Int]) -> [(labels: [(String, String)], value: String)] {
+            // Every key of every target, at 0 until counted: a counter that appears only
+            // on its first increment hides that increment from rate().
+            var all = counts
+            for target in snapshot.targets {
+                for key in Tunable.allCases { all[MetricCounters.Series(netns: target.netns, key: key), default: 0] += 0 }
+            }
+            return all.sorted { $0.key < $1.key }.map { ([("netns", $0.key.netns), ("sysctl", $0.key.key.sysctlName)], String($0.value)) }
+        }
+
+        family(.info, [([("version", snapshot.version), ("profile", snapshot.profile)], "1")])
+        family(.configValid, [([], snapshot.configValid ? "1" : "0")])
+        if let counters = snapshot.counters {
+            family(.reloads, [([("result", "applied")], String(counters.reloadsApplied)),
+                              ([("result", "rejected")], String(counters.reloadsRejected))])
+        }
+        family(.sysctlValue, perKey { $0.actual[$1] })
+        family(.sysctlExpected, perKey { $0.expected[$1] })
+        family(.drift, perKey { $0.actual[$1] != $0.expected[$1] ? 1 : 0 })
+        if let counters = snapshot.counters {
+            family(.driftEvents, counted(counters.driftEvents))
+            family(.corrections, counted(counters.corrections))
+            family(.contested, perKey { $0.contested.contains($1) ? 1 : 0 })
+        }
+        family(.detection, snapshot.targets.map { ([("netns", $0.netns)], String($0.actual.detectionSeconds)) })
+        if let managed = snapshot.namespacesManaged { family(.namespacesManaged, [([], String(managed))]) }
+        if let connections = snapshot.connections {
+            family(.connections, connections.connections.sorted { $0.key < $1.key }.map {
+                ([("unit", $0.key.unit), ("state", $0.key.state), ("keepalive", $0.key.keepalive)], String($0.value))
+            })
+            family(.neverReaped, connections.neverReaped.sorted { $0.key < $1.key }.map { ([("unit", $0.key)], String($0.value)) })
+        }
+        if let counters = snapshot.counters, !counters.keepaliveEnabled.isEmpty {
+            family(.keepaliveEnabled, counters.keepaliveEnabled.sorted { $0.key < $1.key }.map { ([("unit", $0.key)], String($0.value)) })
+        }
+        family(.lastUpdate, [([], format(snapshot.timestamp))])
+        return text
+    }
+
+    /// A label value with `\`, `"` and newlines escaped.
+    static func escapeLabel(_ value: String) -> String { escape(value, quote: true) }
+
+    /// Help text with `\` and newlines escaped (a help text's `"` stays as it is).
+    static func escapeHelp(_ value: String) -> String { escape(value, quote: false) }
+
+    private static func escape(_ value: String, quote: Bool) -> String {
+        var escaped = ""
+        for character in value {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"" where quote: escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// A Unix time with millisecond precision, as Prometheus prints floats.
+    static func format(_ seconds: Double) -> String {
+        let milliseconds = Int((seconds * 1000).rounded())
+        let fraction = milliseconds % 1000
+        return "\(milliseconds / 1000).\(fraction < 10 ? "00" : fraction < 100 ? "0" : "")\(fraction)"
+    }
+}
