@@ -137,6 +137,29 @@ struct DaemonMetricsTests {
         try Self.expectPromtoolAccepts(status.stdout, "status --prometheus")
     }
 
+    /// The connections audit's families, with live peers in a unit (a cgroup the fixture
+    /// makes): never-reaped connections at the first audit, keepalive given, and the next
+    /// audit seeing it on.
+    @Test(.enabled(if: promtool != nil && LivePeers.unavailableReason == nil,
+                   Comment(rawValue: LivePeers.unavailableReason ?? "promtool is not installed (apt-get install prometheus)")))
+    func theConnectionsAuditIsCounted() throws {
+        let unit = "kt-test-metrics-\(getpid()).service"
+        let metered = try Metered(serverConfig + "[connections]\naudit-interval = 1s\nenable-keepalive = \(unit)\n")
+        let daemon = metered.daemon
+        defer { daemon.signal(SIGTERM); _ = daemon.waitForExit() }
+        let peers = try LivePeers(["--join", String(daemon.pid), "--unit", unit, "--connections", "5"])
+        defer { peers.stop() }
+        _ = try #require(daemon.waitForEvent("keepalive-enabled", where: { $0["UNIT"] == unit }), "\(daemon.journalText)")
+        let given = try metered.await("keepalive given") { $0["keepalived_tune_keepalive_enabled_total{unit=\"\(unit)\"}"] == "6" }
+        try Self.expectPromtoolAccepts(given.text, "keepalive given")
+        let after = try metered.await("the next audit") {
+            $0["keepalived_tune_connections{unit=\"\(unit)\",state=\"established\",keepalive=\"on\"}"] == "5"
+        }
+        #expect(after["keepalived_tune_connections_never_reaped{unit=\"\(unit)\"}"] == "0")
+        #expect(after["keepalived_tune_connections{unit=\"\(unit)\",state=\"established\",keepalive=\"off\"}"] == nil)
+        try Self.expectPromtoolAccepts(after.text, "audited")
+    }
+
     static let nodeExporter = ChildProcessLookup.path(of: "prometheus-node-exporter")
 
     /// Debian's node_exporter, started by the test in the daemon's private network
