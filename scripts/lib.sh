@@ -31,14 +31,19 @@ ensure_swift() {
 # The packages needed to build: libsystemd through pkg-config; the static libstdc++ that the
 # release binary links in (scripts/build-release).
 BUILD_PACKAGES=(libsystemd-dev pkg-config libstdc++-12-dev)
+# The packages scripts/build-deb uses: Debian's packaging tools.
+DEB_PACKAGES=(debhelper dpkg-dev)
 # The packages the tests use: journald and systemd-analyze, sysctl, unshare/nsenter/setpriv, for
 # the connections tests ip and ss (iproute2) and the live TCP peers (python3), and for the
 # namespaces tests real podman containers (podman, run by runc from a busybox root) and a
 # dockerd of their own (docker.io); for the metrics tests promtool (prometheus), a real
-# node_exporter and curl to scrape it.
+# node_exporter and curl to scrape it; for the man pages mandoc and man; the three shells
+# whose completions are tested; and what the package build needs.
 TEST_PACKAGES=(systemd procps util-linux iproute2 python3 podman runc busybox-static docker.io
-               prometheus prometheus-node-exporter curl)
+               prometheus prometheus-node-exporter curl mandoc man-db bash fish zsh
+               "${DEB_PACKAGES[@]}")
 # The packages the benchmark uses: the peer it is measured against, a bus for tuned-adm.
 BENCH_PACKAGES=(tuned dbus-daemon python3 lsof iproute2 podman runc busybox-static)
-# The packages the end-to-end tests use to boot a systemd container (root only).
-E2E_PACKAGES=(systemd-container debootstrap)
+# The packages the end-to-end tests use to boot a systemd container (root only), and
+# lintian for the package they install there.
+E2E_PACKAGES=(systemd-container debootstrap lintian)

@@ -9,13 +9,20 @@ struct ListCommand: Command {
         discussion: """
         Shows each profile's name, values, dead-peer detection time (time + intvl × probes) \
         and the file it comes from. A profile in an earlier directory hides one of the same \
-        name further down the path. Invalid profiles are reported on stderr and left out.
+        name further down the path. Invalid profiles are reported on stderr and left out. \
+        --names prints only the names, one a line, and nothing on stderr: for shell completion.
         """,
-        options: GlobalOptions.specs + [GlobalOptions.json])
+        options: GlobalOptions.specs + [GlobalOptions.json, names])
+
+    static let names = OptionSpec.flag("names", help: "Print only the profiles' names, one a line, quietly (for completion).")
 
     let options: GlobalOptions
+    let namesOnly: Bool
 
-    init(_ arguments: ParsedArguments) { options = GlobalOptions(arguments) }
+    init(_ arguments: ParsedArguments) {
+        options = GlobalOptions(arguments)
+        namesOnly = arguments.flag(ListCommand.names)
+    }
 
     func run() throws {
         let searchPath = options.setup.searchPath
@@ -28,6 +35,10 @@ struct ListCommand: Command {
             if let profile { profiles.append(profile) }
         }
         profiles.sort { $0.name < $1.name }
+        if namesOnly {
+            profiles.forEach { print($0.name.rawValue) }
+            return
+        }
         Output.diagnostics(diagnostics)
         if options.json {
             Output.json(.array(profiles.map { .object(ProfileJSON.profile($0)) }))

@@ -224,7 +224,9 @@ struct DaemonMetricsTests {
             var distinct = Set<String>()
         }
         let reads = Reads()
+        let finished = DispatchSemaphore(value: 0)
         let reader = Thread {
+            defer { finished.signal() }   // the join: what the thread wrote is seen after the wait
             while !stop.isRaised {
                 guard let data = FileManager.default.contents(atPath: path) else { continue }
                 let text = String(decoding: data, as: UTF8.self)
@@ -246,7 +248,7 @@ struct DaemonMetricsTests {
         try daemon.editConfig("[daemon]\nprofile = nat\n[metrics]\ntextfile = \(path)\n")
         _ = try metered.await("the last profile") { $0["keepalived_tune_info{version=\"0.1.0\",profile=\"nat\"}"] == "1" }
         stop.raise()
-        while !reader.isFinished { usleep(1000) }
+        finished.wait()
         #expect(reads.partial.isEmpty, "\(reads.partial.count) partial reads, the first:\n\(reads.partial.first ?? "")")
         // Every event on the directory: (mask, name).
         var events: [(UInt32, String)] = []

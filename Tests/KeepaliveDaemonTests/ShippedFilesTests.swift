@@ -67,13 +67,16 @@ struct ShippedFilesTests {
         #expect(merged.report.contains("RestrictNamespaces=~net"))
     }
 
-    /// `systemd-analyze verify` wants ExecStart's binary in place: a private mount namespace
-    /// puts the built one at /usr/local/bin without touching the host.
+    /// `systemd-analyze verify` wants ExecStart's binary in place: in a private mount
+    /// namespace, an overlay puts the built one into /usr/bin without touching the host.
+    /// (The man pages of Documentation= are the package's, checked by ManPageTests.)
     @Test(.enabled(if: analyze && geteuid() == 0, "needs root and systemd-analyze"))
     func verifyIsClean() throws {
+        let staged = try TemporaryDirectory("kt-verify")
+        try FileManager.default.copyItem(atPath: ChildProcess.keepalivedTune, toPath: staged.url("keepalived-tune"))
         let result = try ChildProcess.run(["unshare", "-m", "sh", "-c",
-            "mount -t tmpfs tmpfs /usr/local/bin && cp \"$0\" /usr/local/bin/ && systemd-analyze verify \"$1\"",
-            ChildProcess.keepalivedTune, Self.unit])
+            "mount -t overlay overlay -o lowerdir=\"$0\":/usr/bin /usr/bin && systemd-analyze verify --man=no \"$1\"",
+            staged.path, Self.unit])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.isEmpty && result.stderr.isEmpty, "\(result)")
     }
