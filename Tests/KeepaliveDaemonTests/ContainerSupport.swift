@@ -38,3 +38,17 @@ func keepaliveValues(ofPID pid: String) throws -> String {
                                        "/proc/sys/net/ipv4/tcp_keepalive_intvl", "/proc/sys/net/ipv4/tcp_keepalive_probes"])
     return result.stdout.split(separator: "\n").joined(separator: "/")
 }
+
+/// A container a test started: its name and the PID of its process (for nsenter).
+struct TestContainer {
+    let name: String
+    let pid: String
+}
+
+/// Why containers cannot be run here: not root, one of `tools` missing (installed by
+/// `packages`), or no busybox; `nil` if they can.
+func containerUnavailableReason(_ tools: [String], packages: String) -> String? {
+    if geteuid() != 0 { return "containers need root here" }
+    for tool in tools where ChildProcessLookup.path(of: tool) == nil { return "\(tool) is not installed (apt-get install \(packages))" }
+    return BusyboxRoot.unavailableReason
+}

@@ -55,18 +55,11 @@ struct DockerNamespacesTests {
 /// `/run` is private): containers named `PREFIX-…`, all removed, and dockerd stopped, by
 /// ``stop()``.
 final class DockerEngine: @unchecked Sendable {
-    struct Container {
-        let name: String
-        let pid: String
-    }
+    typealias Container = TestContainer
 
     static var unavailableReason: String? {
-        if geteuid() != 0 { return "dockerd needs root" }
-        for tool in ["dockerd", "docker", "nsenter"] where ChildProcessLookup.path(of: tool) == nil {
-            return "\(tool) is not installed (apt-get install docker.io)"
-        }
         if !FileManager.default.fileExists(atPath: "/etc/docker") { return "/etc/docker is missing (apt-get install docker.io)" }
-        return BusyboxRoot.unavailableReason
+        return containerUnavailableReason(["dockerd", "docker", "nsenter"], packages: "docker.io busybox-static")
     }
 
     let prefix: String

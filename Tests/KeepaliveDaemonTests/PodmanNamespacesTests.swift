@@ -56,18 +56,9 @@ struct PodmanNamespacesTests {
 
 /// Podman containers a test starts from a busybox root, all named `PREFIX-…`, and removes.
 final class PodmanContainers: @unchecked Sendable {
-    struct Container {
-        let name: String
-        let pid: String
-    }
+    typealias Container = TestContainer
 
-    static var unavailableReason: String? {
-        if geteuid() != 0 { return "podman containers need root here" }
-        for tool in ["podman", "runc", "nsenter"] where ChildProcessLookup.path(of: tool) == nil {
-            return "\(tool) is not installed (apt-get install podman runc busybox-static)"
-        }
-        return BusyboxRoot.unavailableReason
-    }
+    static var unavailableReason: String? { containerUnavailableReason(["podman", "runc", "nsenter"], packages: "podman runc busybox-static") }
 
     let prefix = "kt-test-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     private let scratch: TemporaryDirectory
