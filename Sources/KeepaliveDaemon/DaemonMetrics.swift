@@ -10,7 +10,7 @@ extension Daemon {
                                        timestamp: WallClock.now())
         snapshot.configValid = configValid
         snapshot.targets = [enforcer.metricsTarget(netns: MetricsSnapshot.host, at: now)]
-            + running.fleet.members.values.map { $0.enforcer.metricsTarget(netns: $0.identity.metricsLabel, at: now) }
+            + running.fleet.members.values.map { $0.enforcer.metricsTarget(netns: $0.metricsName, at: now) }
                 .sorted { $0.netns < $1.netns }
         snapshot.counters = counters.value
         snapshot.namespacesManaged = running.fleet.members.count

@@ -23,6 +23,8 @@ final class Fleet {
         let enforcer: Enforcer
         var identity: NamespaceIdentity
         let log: EventLog
+        /// Its `netns` label in the metrics, fixed at adoption and unique among members.
+        let metricsName: String
     }
 
     private let setup: Setup
@@ -52,6 +54,8 @@ final class Fleet {
     /// over them all (adopting 1,000 namespaces makes 3,000 events). Filled at adoption, and
     /// by a walk for a watch added later (a contested key's, when its back-off ends).
     private var watchOwners: [Int32: UInt64] = [:]
+    /// The members' metrics names (``Member/metricsName``), to keep them unique.
+    private var metricsNames: Set<String> = []
 
     /// How long a runtime's pin may wait for its container before it is adopted by what is
     /// known (its `/run/netns` name and member processes).
@@ -202,6 +206,7 @@ final class Fleet {
         }
         members = [:]
         watchOwners = [:]
+        metricsNames = []
         book?.flush(log: log)
     }
 
@@ -266,7 +271,8 @@ final class Fleet {
     private func adopt(_ identity: NamespaceIdentity, opened: Result<[Int32], NamespaceEntry.Failure>, policy target: Policy,
                        because: String, at now: Instant) {
         let inode = identity.inode
-        let memberLog = log.with(identity.journalFields, netns: identity.metricsLabel)
+        let metricsName = uniqueMetricsName(identity)
+        let memberLog = log.with(identity.journalFields, netns: metricsName)
         let descriptors: [Int32]
         switch opened {
         case .success(let fds): descriptors = fds
@@ -294,7 +300,8 @@ final class Fleet {
                 }
             }
         case .success(let (enforcer, changes)):
-            members[inode] = Member(enforcer: enforcer, identity: identity, log: memberLog)
+            members[inode] = Member(enforcer: enforcer, identity: identity, log: memberLog, metricsName: metricsName)
+            metricsNames.insert(metricsName)
             for descriptor in watch.descriptors { watchOwners[descriptor] = inode }
             let label = identity.label
             let changed = changes.isEmpty ? "no value needed changing"
@@ -319,9 +326,18 @@ final class Fleet {
                           fields: ["KIND": label.kind, "NAME": label.name])
     }
 
+    /// The namespace's name for the metrics, with `@INODE` added when a member already has
+    /// that name (two containers of one name under two runtimes), so that no two members'
+    /// series share labels.
+    private func uniqueMetricsName(_ identity: NamespaceIdentity) -> String {
+        let name = identity.metricsLabel
+        return metricsNames.contains(name) || name == MetricsSnapshot.host ? "\(name)@\(identity.inode)" : name
+    }
+
     /// Forgets a member and which watches were its.
     private func drop(_ inode: UInt64) {
         guard let member = members.removeValue(forKey: inode) else { return }
+        metricsNames.remove(member.metricsName)
         for descriptor in member.enforcer.watch.descriptors where watchOwners[descriptor] == inode { watchOwners[descriptor] = nil }
     }
 

@@ -157,11 +157,15 @@ struct DaemonNamespacesTests {
     }
 
     /// `manage = all` inside a PID namespace of its own: every namespace there is the
-    /// test's. A pathless `unshare -n` process is found by the /proc rescan; an excluded
-    /// name and the fallback profile are honoured.
+    /// test's. Two pathless `unshare -n` processes (named alike: by their cgroup) are found
+    /// by the /proc rescan, and keep apart in the metrics; an excluded name and the fallback
+    /// profile are honoured.
     @Test func manageAllReachesEveryNamespaceButTheExcluded() throws {
+        let metrics = try TemporaryDirectory("kt-metrics")
         let daemon = try started(serverConfig + """
             check-interval = 1s
+            [metrics]
+            textfile = \(metrics.url("kt.prom"))
             [namespaces]
             manage = all
             profile = nat
@@ -176,19 +180,40 @@ struct DaemonNamespacesTests {
         try add(daemon, "kt-any-1")
         #expect(try adopted(daemon, "kt-web-1").entry["PROFILE"] == "web")
         #expect(try adopted(daemon, "kt-any-1").entry["PROFILE"] == "nat")
-        // A process in a namespace of its own, with no name anywhere.
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        sleeper.arguments = daemon.nsenterPrefix + ["unshare", "-n", "--", "sleep", "600"]
-        try sleeper.run()
+        // Two processes in namespaces of their own, with no name anywhere.
+        let sleepers = [Process(), Process()]
+        for sleeper in sleepers {
+            sleeper.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            sleeper.arguments = daemon.nsenterPrefix + ["unshare", "-n", "--", "sleep", "600"]
+            try sleeper.run()
+        }
         defer {
-            // The sleeper dies with the daemon, the PID namespace's first process.
+            // The sleepers die with the daemon, the PID namespace's first process.
             daemon.signal(SIGTERM)
             _ = daemon.waitForExit()
-            sleeper.waitUntilExit()
+            for sleeper in sleepers { sleeper.waitUntilExit() }
         }
         let pathless = try #require(daemon.waitForEvent("namespace-adopted") { $0["NETNS_NAME"] == nil }, "\(daemon.journalText)")
         #expect(pathless.entry["PROFILE"] == "nat")
+        let second = try #require(daemon.waitForEvent("namespace-adopted", from: pathless.index + 1) { $0["NETNS_NAME"] == nil },
+                                  "\(daemon.journalText)")
+        #expect(second.entry["NETNS"] != pathless.entry["NETNS"])
+        // Both have a series of their own (a name taken already gets @INODE), and the
+        // exposition stays valid: no two series share labels.
+        let deadline = Date().addingTimeInterval(MessageLog.defaultTimeout)
+        var detection: [String] = []
+        var text = ""
+        while Date() < deadline {
+            text = (try? String(contentsOfFile: metrics.url("kt.prom"), encoding: .utf8)) ?? ""
+            detection = text.split(separator: "\n").filter { $0.hasPrefix("keepalived_tune_dead_peer_detection_seconds{") }.map(String.init)
+            // host, kt-web-1, kt-any-1 and the two sleepers at least
+            if detection.count >= 5 && detection.contains(where: { $0.contains("@") }) { break }
+            usleep(10_000)
+        }
+        #expect(detection.count >= 5 && Set(detection).count == detection.count, "\(text)")
+        #expect(detection.contains { $0.contains("@\(second.entry["NETNS"] ?? "?")\"}") || $0.contains("@\(pathless.entry["NETNS"] ?? "?")\"}") },
+                "\(detection)")
+        if DaemonMetricsTests.promtool != nil { try DaemonMetricsTests.expectPromtoolAccepts(text, "two namespaces named alike") }
         #expect(try daemon.values(inNetns: "kt-skip-1") == "7200/75/9")
         #expect(!daemon.journal.all.contains { $0["NETNS_NAME"] == "kt-skip-1" })
         #expect(try daemon.values() == "1800/30/3")
