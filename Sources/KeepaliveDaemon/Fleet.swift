@@ -52,7 +52,8 @@ final class Fleet {
     private var directoryWatches: Set<Int32> = []
     /// Which member each sysctl watch belongs to: an event finds its member without a walk
     /// over them all (adopting 1,000 namespaces makes 3,000 events). Filled at adoption, and
-    /// by a walk for a watch added later (a contested key's, when its back-off ends).
+    /// by a walk for a watch added later (a contested key's, when its back-off ends); an
+    /// entry goes with its watch's IN_IGNORED.
     private var watchOwners: [Int32: UInt64] = [:]
     /// The members' metrics names (``Member/metricsName``), to keep them unique.
     private var metricsNames: Set<String> = []
@@ -118,7 +119,10 @@ final class Fleet {
                 member.enforcer.hint()
                 return true
             }
-            watchOwners[event.watch] = nil   // a removed watch (its IN_IGNORED): gone for good
+            // A watch of ours that is gone (its member dropped, or its key paused): this is
+            // its IN_IGNORED, the last event it gets. (Watch numbers are not reused soon.)
+            watchOwners[event.watch] = nil
+            return true
         }
         for (inode, member) in members where member.enforcer.watch.isSysctl(event.watch) {
             watchOwners[event.watch] = inode
@@ -334,11 +338,11 @@ final class Fleet {
         return metricsNames.contains(name) || name == MetricsSnapshot.host ? "\(name)@\(identity.inode)" : name
     }
 
-    /// Forgets a member and which watches were its.
+    /// Forgets a member. Its watches stay in ``watchOwners`` until their IN_IGNORED comes,
+    /// so that a thousand namespaces ending at once cost no walk over the members each.
     private func drop(_ inode: UInt64) {
         guard let member = members.removeValue(forKey: inode) else { return }
         metricsNames.remove(member.metricsName)
-        for descriptor in member.enforcer.watch.descriptors where watchOwners[descriptor] == inode { watchOwners[descriptor] = nil }
     }
 
     /// Watches the namespace directories that exist (again at each full scan: `ip netns`
