@@ -43,7 +43,7 @@ def say(*words):
 
 
 def server(count, classes):
-    """In A: accept every connection and hold it; never set SO_KEEPALIVE (but on port 40002's)."""
+    """In A: accept every connection and hold it; never set SO_KEEPALIVE (but, with --classes, on port 40002's)."""
     listeners = [socket.create_server((A4, PORT), backlog=4096)]
     if classes:
         listeners.append(socket.create_server((A6, PORT), family=socket.AF_INET6, backlog=64))
@@ -58,7 +58,7 @@ def server(count, classes):
                 connection, peer = listener.accept()
                 held.append(connection)
                 by_port[peer[1]] = connection
-                if peer[1] == 40002:
+                if classes and peer[1] == 40002:
                     connection.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
                     connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 300)
                 if len(held) == expected:
@@ -103,6 +103,10 @@ def remote(count, classes):
 
     threading.Thread(target=echo_close, daemon=True).start()
     threading.Thread(target=hold, daemon=True).start()
+    # B is the fixture's own namespace: its ephemeral ports start above the fixed ones
+    # (40001-40005), so no plain client ever takes one of them by chance.
+    with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as ports:
+        ports.write("41000 60999\n")
     clients = [socket.create_connection((A4, PORT)) for _ in range(count)]
     if classes:
         for port in (40001, 40002, 40003):
