@@ -17,6 +17,23 @@ ensure_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# A test process that dies before its tests end (a sanitizer's halt_on_error, a crash)
+# cannot stop the daemons those tests started: they are left to PID 1. They are the tests'
+# own (their config lies in a kt-daemon-* directory a test made), so the script that ran
+# the tests stops them; a daemon whose test process still runs is never touched.
+stop_orphaned_test_daemons() {
+  local pass pid
+  for pass in 1 2; do   # the second: daemons whose orphaned `unshare --fork` the first stopped
+    for pid in $(pgrep -f -- "/kt-daemon-[^ ]*/keepalived-tune.conf" || true); do
+      if [ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = 1 ]; then
+        echo "stopping a test daemon its test process left behind: $(ps -o args= -p "$pid" | cut -c1-120)" >&2
+        kill -KILL "$pid" 2>/dev/null || true
+      fi
+    done
+    sleep 0.2
+  done
+}
+
 # Puts the Swift toolchain on PATH if it is installed in a usual place but not on PATH
 # (sudo resets PATH).
 ensure_swift() {
