@@ -182,7 +182,7 @@ public final class Daemon {
             if running.watchdog?.tick(at: now, ping: { notifier.watchdog() }) == true {
                 busy = true   // the notify send is code the idle check never runs
             }
-            publishMetrics(running, busy: busy, at: now)
+            publishMetrics(running, busy: busy, due: metricsDue, at: now)
         }
     }
 

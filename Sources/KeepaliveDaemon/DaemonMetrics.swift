@@ -18,9 +18,10 @@ extension Daemon {
     }
 
     /// After a loop turn: the metrics, if a turn that did more than the idle check may
-    /// have changed them, or the minute is up.
-    func publishMetrics(_ running: Running, busy: Bool, at now: Instant) {
-        guard busy || now >= metrics.deadline, metrics.isActive else { return }
+    /// have changed them, or the minute (`due`, the deadline the turn slept to) is up. An
+    /// idle turn decides it without taking the publisher's lock.
+    func publishMetrics(_ running: Running, busy: Bool, due: Instant, at now: Instant) {
+        guard busy || now >= due, metrics.isActive else { return }
         metrics.publish(metricsSnapshot(running, at: now), at: now)
     }
 }

@@ -178,7 +178,7 @@ final class Enforcer {
         }
         for key in contest.endBackOffs(at: now) { watch.resume(key) }
         lastSeen = actual
-        let drift = actual.differences(from: kept.isEmpty ? policy.values : Enforcer.expected(policy.values, kept: kept, actual: actual))
+        let drift = actual.differences(from: expected(actual: actual))
         reportedDrift = reportedDrift.filter { key, _ in drift.contains { $0.key == key } }
         // A contested key was reported once, as contested; whatever values the other writer
         // gives it during the back-off, nothing more is said until the back-off ends.

@@ -27,13 +27,9 @@ public struct DaemonState: Sendable, Hashable {
     /// state only helps commands explain themselves.
     public func publish(in directory: String, syscalls: Syscalls = .live) {
         _ = syscalls.makeDirectory(directory, 0o755)
-        let temporary = DaemonState.path(in: directory) + ".new"
-        guard case .success(let fd) = syscalls.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW) else { return }
-        let bytes = Array("pid=\(pid) netns=\(netns) profile=\(profile) values=\(values.compact)\n".utf8)
-        let written = bytes.withUnsafeBytes { syscalls.pwrite(fd, $0, 0) }
-        syscalls.close(fd)
-        guard case .success(bytes.count) = written else { return }
-        _ = syscalls.rename(temporary, DaemonState.path(in: directory))
+        let path = DaemonState.path(in: directory)
+        _ = WholeFile.replace(path, temporary: path + ".new", with: "pid=\(pid) netns=\(netns) profile=\(profile) values=\(values.compact)\n",
+                              mode: 0o644, syscalls: syscalls)
     }
 
     /// Removes the published state (at stop).

@@ -70,21 +70,7 @@ public struct OriginalsStore: Sendable {
     public func save(_ originals: Originals) -> Errno? {
         let directory = PathWalk.directory(of: path)
         if case .failure(let error) = syscalls.makeDirectory(directory, 0o755), error.code != EEXIST { return error }
-        let temporary = path + ".new"
-        _ = syscalls.unlink(temporary)
-        let fd: Int32
-        switch syscalls.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW) {
-        case .success(let opened): fd = opened
-        case .failure(let error): return error
-        }
-        let bytes = Array(originals.text.utf8)
-        let written = bytes.withUnsafeBytes { syscalls.pwrite(fd, $0, 0) }
-        let mode = syscalls.changeMode(fd, 0o600)
-        syscalls.close(fd)
-        if case .failure(let error) = written { return error }
-        if case .failure(let error) = mode { return error }
-        if case .failure(let error) = syscalls.rename(temporary, path) { return error }
-        return nil
+        return WholeFile.replace(path, temporary: path + ".new", with: originals.text, mode: 0o600, syscalls: syscalls)?.errno
     }
 
     /// Removes the file (after a clean stop put the originals back).

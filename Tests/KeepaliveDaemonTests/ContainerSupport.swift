@@ -52,3 +52,20 @@ func containerUnavailableReason(_ tools: [String], packages: String) -> String? 
     for tool in tools where ChildProcessLookup.path(of: tool) == nil { return "\(tool) is not installed (apt-get install \(packages))" }
     return BusyboxRoot.unavailableReason
 }
+
+/// A name prefix of a test's own (`kt-test-RANDOM`), so its rules match only its containers.
+func testNamePrefix() -> String { "kt-test-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))" }
+
+/// The daemon's config for a container test: `web` for the containers `selector` names,
+/// checked and rescanned every second.
+func containerRulesConfig(web selector: String) -> String {
+    serverConfig + """
+        check-interval = 1s
+        [namespaces]
+        manage = matching
+        rescan-interval = 1s
+        [namespaces.rules]
+        web = \(selector)
+
+        """
+}

@@ -12,16 +12,8 @@ import Testing
        .enabled(if: DockerEngine.unavailableReason == nil, Comment(rawValue: DockerEngine.unavailableReason ?? "")))
 struct DockerNamespacesTests {
     @Test func aMatchingContainerGetsItsProfileAndAnExplicitValueIsKept() throws {
-        let prefix = "kt-test-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
-        let daemon = try DaemonUnderTest(config: serverConfig + """
-            check-interval = 1s
-            [namespaces]
-            manage = matching
-            rescan-interval = 1s
-            [namespaces.rules]
-            web = docker:\(prefix)-web-*
-
-            """)
+        let prefix = testNamePrefix()
+        let daemon = try DaemonUnderTest(config: containerRulesConfig(web: "docker:\(prefix)-web-*"))
         try daemon.start()
         _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
         let docker = try DockerEngine(prefix: prefix, mountNamespaceOf: daemon)

@@ -12,15 +12,7 @@ struct PodmanNamespacesTests {
     @Test func aMatchingContainerGetsItsProfileAndAnExplicitValueIsKept() throws {
         let podman = try PodmanContainers()
         defer { podman.removeAll() }
-        let daemon = try DaemonUnderTest(config: serverConfig + """
-            check-interval = 1s
-            [namespaces]
-            manage = matching
-            rescan-interval = 1s
-            [namespaces.rules]
-            web = podman:\(podman.prefix)-web-*
-
-            """)
+        let daemon = try DaemonUnderTest(config: containerRulesConfig(web: "podman:\(podman.prefix)-web-*"))
         try daemon.start()
         _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
 
@@ -60,7 +52,7 @@ final class PodmanContainers: @unchecked Sendable {
 
     static var unavailableReason: String? { containerUnavailableReason(["podman", "runc", "nsenter"], packages: "podman runc busybox-static") }
 
-    let prefix = "kt-test-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    let prefix = testNamePrefix()
     private let scratch: TemporaryDirectory
     private let root: BusyboxRoot
     private var started: [String] = []
