@@ -15,9 +15,11 @@ struct ConfigWatchTests {
         let watch: ConfigWatch
         let configPath: String
 
-        init() throws {
+        /// Writes the config, runs `beforeWatch` on its path, then arms the watch.
+        init(beforeWatch: (String) throws -> Void = { _ in }) throws {
             directory = try TemporaryDirectory("configwatch")
             configPath = try directory.write("keepalived-tune.conf", "[daemon]\nprofile = server\n")
+            try beforeWatch(configPath)
             inotify = try Inotify()
             watch = ConfigWatch(inotify: inotify, configPath: configPath,
                                 dropInDirectory: configPath + ".d", profileDirectories: [])
@@ -42,7 +44,7 @@ struct ConfigWatchTests {
 
     @Test func aFileWrittenInPlaceIsMarkedAsSuchAndReloadsOnlyWhenClosed() throws {
         let fixture = try Fixture()
-        let fd = open(fixture.configPath, O_WRONLY | O_TRUNC)
+        let fd = open(fixture.configPath, O_WRONLY | O_TRUNC | O_CLOEXEC)
         try #require(fd >= 0)
         let half = Array("[daemon]\nprof".utf8)
         _ = half.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -62,5 +64,31 @@ struct ConfigWatchTests {
         try fixture.directory.write("notes.txt", "x")
         try fixture.directory.write("other.conf", "x")
         #expect(fixture.assess() == ConfigChange())
+    }
+
+    /// Issue 25's flake, on demand. The config was written before the watch was armed, yet
+    /// `unrelatedFilesInTheDirectoryAreIgnored` once saw a finished in-place write of it: a
+    /// child started by another test at the moment of the write inherited the write
+    /// descriptor, and its exit, seconds later, was the file's last close (`IN_CLOSE_WRITE`).
+    /// Here a child is handed that descriptor on purpose: its exit reads exactly as the flake
+    /// did. (The fix: the test kit's children get nothing they are not given, and every
+    /// descriptor the tests open is close-on-exec; `DescriptorHygieneTests`.)
+    @Test func aWriteDescriptorAChildHoldsEndsAsAnInPlaceWriteWhenTheChildExits() throws {
+        nonisolated(unsafe) var holder: SpawnedProcess?
+        let fixture = try Fixture { path in
+            let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            holder = try SpawnedProcess(["sleep", "600"], stdout: .descriptor(fd))
+        }
+        let child = try #require(holder)
+        defer { child.signal(SIGKILL); child.wait() }
+        #expect(fixture.assess() == ConfigChange(), "nothing happened since the watch was armed")
+        child.signal(SIGKILL)
+        child.wait()
+        let late = fixture.assess()
+        #expect(late.finished && late.touched && late.writtenInPlace)
+        #expect(late.writesStarted.isEmpty)
+        #expect(late.writesEnded.count == 1, "the flake's signature: a write that ended, never seen to start")
     }
 }

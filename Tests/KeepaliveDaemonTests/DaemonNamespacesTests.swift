@@ -129,16 +129,11 @@ struct DaemonNamespacesTests {
         #expect(try daemon.values(inNetns: "kt-nat-restore") == "1800/75/9")
         // The daemon's mount namespace (and its /run/netns) ends with it: a process inside
         // the namespace keeps it reachable for the check after the stop.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["nsenter", "-t", String(daemon.pid), "-m", "--", "ip", "netns", "exec", "kt-nat-restore",
-                            "sh", "-c", "echo $$; exec sleep 600"]
-        let output = Pipe()
-        holder.standardOutput = output
-        try holder.run()
+        let holder = try SpawnedProcess(["nsenter", "-t", String(daemon.pid), "-m", "--", "ip", "netns", "exec", "kt-nat-restore",
+                                         "sh", "-c", "echo $$; exec sleep 600"], stdout: .pipe)
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData   // blocks until the shell writes
+            let chunk = holder.output!.availableData   // blocks until the shell writes
             if chunk.isEmpty { break }
             line += chunk
         }
@@ -146,7 +141,7 @@ struct DaemonNamespacesTests {
         let holderProcess = try #require(Int32(holderPID), "the holder never started")
         defer {
             kill(holderProcess, SIGKILL)
-            holder.waitUntilExit()
+            holder.wait()
         }
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit() == 0)
@@ -181,17 +176,12 @@ struct DaemonNamespacesTests {
         #expect(try adopted(daemon, "kt-web-1").entry["PROFILE"] == "web")
         #expect(try adopted(daemon, "kt-any-1").entry["PROFILE"] == "nat")
         // Two processes in namespaces of their own, with no name anywhere.
-        let sleepers = [Process(), Process()]
-        for sleeper in sleepers {
-            sleeper.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            sleeper.arguments = daemon.nsenterPrefix + ["unshare", "-n", "--", "sleep", "600"]
-            try sleeper.run()
-        }
+        let sleepers = try (0..<2).map { _ in try SpawnedProcess(daemon.nsenterPrefix + ["unshare", "-n", "--", "sleep", "600"]) }
         defer {
             // The sleepers die with the daemon, the PID namespace's first process.
             daemon.signal(SIGTERM)
             _ = daemon.waitForExit()
-            for sleeper in sleepers { sleeper.waitUntilExit() }
+            for sleeper in sleepers { sleeper.wait() }
         }
         let pathless = try #require(daemon.waitForEvent("namespace-adopted") { $0["NETNS_NAME"] == nil }, "\(daemon.journalText)")
         #expect(pathless.entry["PROFILE"] == "nat")

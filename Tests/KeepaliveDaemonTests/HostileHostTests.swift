@@ -20,8 +20,8 @@ struct HostileHostTests {
         #expect(daemon.waitUntilStopped())
         try daemon.namespace.run {
             // Two files in turn: identical consecutive events would be merged into one.
-            let time = open("/proc/sys/net/ipv4/tcp_keepalive_time", O_WRONLY)
-            let intvl = open("/proc/sys/net/ipv4/tcp_keepalive_intvl", O_WRONLY)
+            let time = open("/proc/sys/net/ipv4/tcp_keepalive_time", O_WRONLY | O_CLOEXEC)
+            let intvl = open("/proc/sys/net/ipv4/tcp_keepalive_intvl", O_WRONLY | O_CLOEXEC)
             defer { close(time); close(intvl) }
             for _ in 0..<8_500 {
                 _ = "1800\n".withCString { pwrite(time, $0, 5, 0) }

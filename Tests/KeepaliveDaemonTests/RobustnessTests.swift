@@ -7,7 +7,7 @@ import Testing
 func writeInTwoHalves(_ path: String, _ text: String) {
     let bytes = Array(text.utf8)
     let cut = bytes.count / 2
-    let fd = open(path, O_WRONLY | O_TRUNC | O_CREAT, 0o644)
+    let fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else { return }
     _ = bytes[..<cut].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     usleep(200)
@@ -121,7 +121,7 @@ struct RobustnessTests {
         #expect(daemon.waitUntilWaiting(), "the daemon did not go back to sleep")
         let before = try daemon.wakeUps()
         try daemon.namespace.run {
-            let fd = open("/proc/sys/net/ipv4/tcp_keepalive_time", O_WRONLY)
+            let fd = open("/proc/sys/net/ipv4/tcp_keepalive_time", O_WRONLY | O_CLOEXEC)
             defer { close(fd) }
             for write in 0..<300 {
                 _ = (write % 2 == 0 ? "7200\n" : "7201\n").withCString { pwrite(fd, $0, 5, 0) }   // as echo > would

@@ -7,7 +7,7 @@ import Testing
 struct ProcessTableTests {
     /// A socket this test opens is found held by this process, with its command.
     @Test func aSocketThisProcessHoldsIsAttributedToIt() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try #require(fd >= 0)
         defer { close(fd) }
         var status = stat()

@@ -1,3 +1,4 @@
+import CTestSupport
 import Foundation
 import KeepaliveModel
 import KeepaliveOS
@@ -110,12 +111,12 @@ struct LoopbackConnection {
             guard result >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO, userInfo: ["call": what]) }
             return result
         }
-        let listening = try call(socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0), "socket")
+        let listening = try call(socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0), "socket")
         _ = try withUnsafePointer(to: &address) { try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try call(bind(listening, $0, length), "bind") } }
         _ = try call(listen(listening, 4), "listen")
-        let connecting = try call(socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0), "socket")
+        let connecting = try call(socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0), "socket")
         _ = try withUnsafePointer(to: &address) { try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try call(connect(connecting, $0, length), "connect") } }
-        (listener, client, server) = (listening, connecting, try call(accept(listening, nil, nil), "accept"))
+        (listener, client, server) = (listening, connecting, try call(kt_accept_cloexec(listening), "accept"))
     }
 
     func close() {

@@ -9,7 +9,7 @@ import Testing
 @Suite("Another process's socket through pidfd_getfd")
 struct SocketAccessTests {
     @Test func keepaliveIsReadAndTurnedOnThroughADuplicate() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try #require(fd >= 0)
         defer { close(fd) }
         let access = SocketAccess()

@@ -29,25 +29,17 @@ public struct ChildProcess {
     /// Runs `arguments[0]` (searched in PATH) with the rest as arguments.
     public static func run(_ arguments: [String], environment: [String: String]? = nil,
                            stdin: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.environment = environment ?? ChildProcess.environment()
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
+        let child = try SpawnedProcess(arguments, environment: environment ?? ChildProcess.environment(),
+                                       stdin: .pipe, stdout: .pipe, stderr: .pipe)
+        if let stdin { child.input?.write(Data(stdin.utf8)) }
+        try child.input?.close()
         // Read both pipes to the end before waiting, so a chatty child never blocks.
         let group = DispatchGroup()
         nonisolated(unsafe) var errData = Data()
-        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        DispatchQueue.global().async(group: group) { errData = child.error?.readDataToEndOfFile() ?? Data() }
+        let outData = child.output?.readDataToEndOfFile() ?? Data()
         group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus,
+        return Result(status: child.wait(),
                       stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
     }

@@ -49,11 +49,9 @@ public final class DaemonUnderTest: @unchecked Sendable {
     /// The daemon runs in a PID namespace of its own too (`unshare -mp --fork --mount-proc`),
     /// so that "every namespace on the host" means only what the test makes there.
     private let pidNamespace: Bool
-    private var process: Process?
+    private var process: SpawnedProcess?
     /// The never-read notify socket, when there is one.
     private var unreadNotify: UnreadSocket?
-    /// Signalled when the current process exits (a new one for each start).
-    private var exited = DispatchSemaphore(value: 0)
 
     /// Prepares a config (if given) and profile files; the daemon is not started yet.
     public init(config: String?, profiles: [String: String] = [:], sink: JournalSink = .receiver,
@@ -92,8 +90,8 @@ public final class DaemonUnderTest: @unchecked Sendable {
 
     deinit {
         if let process, process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            _ = exited.wait(timeout: .now() + 10)
+            process.signal(SIGKILL)
+            _ = process.wait(timeout: 10)
         }
         if let text = try? directory.read("journald.pid"), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
             kill(pid, SIGKILL)
@@ -120,10 +118,8 @@ public final class DaemonUnderTest: @unchecked Sendable {
                 mount -t tmpfs tmpfs /run && mkdir -p /run/systemd /run/log \
                   && mount --bind "$KT_DIR/log" /run/log \
                   && mount --bind "$KT_DIR/journald.conf" /etc/systemd/journald.conf || exit 90
-                # journald must not inherit the descriptor by which Foundation sees the
-                # daemon exit, or the daemon is never reaped.
-                ( for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done
-                  exec \(DaemonUnderTest.journaldBinary) ) </dev/null >/dev/null 2>&1 &
+                # (The shell holds only 0, 1 and 2: SpawnedProcess gives a child nothing else.)
+                \(DaemonUnderTest.journaldBinary) </dev/null >/dev/null 2>&1 &
                 echo $! > "$KT_DIR/journald.pid"
                 # Await journald's socket and its journal file (bounded: 60 s, for a busy machine).
                 i=0
@@ -139,34 +135,21 @@ public final class DaemonUnderTest: @unchecked Sendable {
     /// `KT_NOFILE` in `environment` sets its descriptor limit (`ulimit -n`); `KT_WRAPPER`
     /// a command the daemon is exec'ed through (such as `setpriv --bounding-set ...`).
     public func start(_ arguments: [String] = [], environment: [String: String] = [:]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let unshare = pidNamespace ? ["unshare", "-mp", "--fork", "--mount-proc"] : ["unshare", "-m"]
-        process.arguments = unshare + ["bash", "-c", launchScript, "bash", "--config", configPath, "--profile-dir", profileDirectory,
+        let arguments = unshare + ["bash", "-c", launchScript, "bash", "--config", configPath, "--profile-dir", profileDirectory,
             "--sysctl-conf-root", sysctlConfRoot] + arguments
         var env = ChildProcess.environment().filter { !$0.key.hasPrefix("NOTIFY_") && $0.key != "JOURNAL_STREAM" && !$0.key.hasPrefix("WATCHDOG_") }
         env["NOTIFY_SOCKET"] = unreadNotify?.path ?? notify.path
         env["KT_DIR"] = directory.path
         env["KT_BINARY"] = ChildProcess.keepalivedTune
         env.merge(environment) { $1 }
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        if sink == .consoleClosed {
-            let pipe = Pipe()
-            process.standardError = pipe
-            try pipe.fileHandleForReading.close()   // nobody reads: the first write gets EPIPE
-        }
-        if sink == .console {
-            let pipe = Pipe()
-            process.standardError = pipe
+        // .consoleClosed: nobody reads stderr, so the first write gets EPIPE.
+        let stderr: SpawnedProcess.Stream = sink == .console ? .pipe : sink == .consoleClosed ? .closedPipe : .null
+        let process = try namespace.run { try SpawnedProcess(arguments, environment: env, stderr: stderr) }
+        if sink == .console, let error = process.error {
             let console = self.console
-            readLines(from: pipe.fileHandleForReading) { console.append(["LINE": String(decoding: $0, as: UTF8.self)]) }
+            readLines(from: error) { console.append(["LINE": String(decoding: $0, as: UTF8.self)]) }
         }
-        let exited = DispatchSemaphore(value: 0)
-        self.exited = exited
-        process.terminationHandler = { _ in exited.signal() }
-        try namespace.run { try process.run() }
         self.process = process
     }
 
@@ -183,7 +166,7 @@ public final class DaemonUnderTest: @unchecked Sendable {
     /// with a PID namespace of its own, that of unshare's child.
     public var pid: Int32 {
         guard let process else { return -1 }
-        let parent = process.processIdentifier
+        let parent = process.pid
         guard pidNamespace else { return parent }
         let children = (try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? ""
         return children.split(separator: " ").first.flatMap { Int32($0) } ?? -1
@@ -212,10 +195,7 @@ public final class DaemonUnderTest: @unchecked Sendable {
 
     /// Waits up to `timeout` seconds for the daemon to exit; its exit status, or `nil`.
     public func waitForExit(timeout: Double = MessageLog.defaultTimeout) -> Int32? {
-        guard let process else { return nil }
-        guard exited.wait(timeout: .now() + timeout) == .success else { return nil }
-        exited.signal()   // let later waits (and deinit) see the exit too
-        return process.terminationStatus
+        process?.wait(timeout: timeout)
     }
 
     /// The namespace's `time/intvl/probes`, read from the real /proc/sys files.
@@ -231,7 +211,7 @@ public final class DaemonUnderTest: @unchecked Sendable {
     /// Writes a value behind the daemon's back, as `echo VALUE > /proc/sys/...` would.
     public func write(_ name: String, _ value: Int) throws {
         try namespace.run {
-            try "\(value)\n".write(toFile: "/proc/sys/net/ipv4/\(name)", atomically: false, encoding: .utf8)
+            try TemporaryDirectory.replaceContents(of: "/proc/sys/net/ipv4/\(name)", with: Array("\(value)\n".utf8))
         }
     }
 

@@ -14,8 +14,7 @@ public final class LivePeers: @unchecked Sendable {
         return nil
     }()
 
-    private let process = Process()
-    private let input = Pipe()
+    private let process: SpawnedProcess
     private let condition = NSCondition()
     private var lines: [String] = []
     private var closed = false
@@ -28,13 +27,9 @@ public final class LivePeers: @unchecked Sendable {
     /// Starts the fixture with its arguments (`--connections N`, `--classes`, `--profile T/I/P`)
     /// and waits until it is ready.
     public init(_ arguments: [String], timeout: Double = MessageLog.defaultTimeout) throws {
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", FileList.packageRoot + "/Tests/Fixtures/connections/peers.py"] + arguments
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        readLines(from: output.fileHandleForReading) { [self] data in
+        process = try SpawnedProcess(["python3", FileList.packageRoot + "/Tests/Fixtures/connections/peers.py"] + arguments,
+                                     stdin: .pipe, stdout: .pipe)
+        readLines(from: process.output!) { [self] data in
             condition.lock()
             lines.append(String(decoding: data, as: UTF8.self))
             condition.broadcast()
@@ -51,7 +46,7 @@ public final class LivePeers: @unchecked Sendable {
 
     /// Sends a fixture command (`cut`, `send`) and waits for its `ok`.
     public func command(_ word: String, timeout: Double = MessageLog.defaultTimeout) throws {
-        input.fileHandleForWriting.write(Data((word + "\n").utf8))
+        process.input?.write(Data((word + "\n").utf8))
         _ = try line(startingWith: "ok \(word)", timeout: timeout)
     }
 
@@ -62,8 +57,8 @@ public final class LivePeers: @unchecked Sendable {
         closed = true
         condition.unlock()
         guard !wasClosed else { return }
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        try? process.input?.close()
+        process.wait()
     }
 
     /// Runs `command` inside namespace A (`nsenter -t A -n`).
@@ -84,7 +79,7 @@ public final class LivePeers: @unchecked Sendable {
             if let index = lines.firstIndex(where: { $0.hasPrefix(prefix) }) {
                 return lines.remove(at: index)
             }
-            if !process.isRunning { throw FixtureFailed(description: "peers.py exited (\(process.terminationStatus)) before '\(prefix)'; output: \(lines)") }
+            if !process.isRunning { throw FixtureFailed(description: "peers.py exited (\(process.wait(timeout: 0) ?? -1)) before '\(prefix)'; output: \(lines)") }
             if !condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.5))) && Date() >= deadline {
                 throw FixtureFailed(description: "peers.py did not say '\(prefix)' within \(Int(timeout)) s; output: \(lines)")
             }

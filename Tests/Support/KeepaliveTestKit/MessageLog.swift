@@ -49,18 +49,14 @@ public final class MessageLog: @unchecked Sendable {
 /// stores it.
 public final class JournalFollower: @unchecked Sendable {
     public let entries = MessageLog()
-    private let process = Process()
+    private let process: SpawnedProcess
 
     /// Follows the journal files under `directory` from their beginning.
     public init(directory: String) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["journalctl", "-D", directory, "-f", "-o", "json", "--no-tail", "--no-pager"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try SpawnedProcess(["journalctl", "-D", directory, "-f", "-o", "json", "--no-tail", "--no-pager"],
+                                     stdout: .pipe)
         let entries = self.entries
-        readLines(from: pipe.fileHandleForReading) { line in
+        readLines(from: process.output!) { line in
             if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] {
                 entries.append(object.compactMapValues { $0 as? String })
             }
@@ -69,8 +65,8 @@ public final class JournalFollower: @unchecked Sendable {
 
     deinit {
         // journalctl -f keeps SIGTERM blocked while it waits for changes.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
     }
 }
 

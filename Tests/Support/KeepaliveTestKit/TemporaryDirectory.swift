@@ -33,8 +33,25 @@ public final class TemporaryDirectory: @unchecked Sendable {
         let full = url(relative)
         try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: full))
+        try TemporaryDirectory.replaceContents(of: full, with: bytes)
         return full
+    }
+
+    /// Writes `bytes` over the file at `path` in place (open with O_TRUNC, write, close), as
+    /// `echo > FILE` or an editor does, creating it with mode 0644 (less the umask). The
+    /// descriptor is close-on-exec, so no child that another thread starts meanwhile keeps
+    /// the file open (Foundation's `Data.write` opens without O_CLOEXEC).
+    public static func replaceContents(of path: String, with bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            written += count
+        }
     }
 
     /// Creates the directory `relative` (and parents); returns the full path.
