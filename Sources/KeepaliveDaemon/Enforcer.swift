@@ -71,14 +71,7 @@ final class Enforcer {
     /// (so it is not written). With nothing kept, the policy's.
     private static func target(_ values: KeepaliveValues, kept: Set<Tunable>, tree: SysctlTree) -> KeepaliveValues {
         guard !kept.isEmpty, let current = try? tree.readAll() else { return values }
-        return expected(values, kept: kept, actual: current)
-    }
-
-    /// `values` with the kept keys taken from `actual`.
-    private static func expected(_ values: KeepaliveValues, kept: Set<Tunable>, actual: KeepaliveValues) -> KeepaliveValues {
-        var expected = values
-        for key in kept { expected[key] = actual[key] }
-        return expected
+        return values.keeping(kept, from: current)
     }
 
     private init(_ policy: Policy, tree: SysctlTree, watch: SysctlWatch, log: EventLog,
@@ -110,7 +103,7 @@ final class Enforcer {
 
     /// The values wanted when the kernel holds `actual`: the profile's, but for the kept keys.
     func expected(actual: KeepaliveValues) -> KeepaliveValues {
-        kept.isEmpty ? policy.values : Enforcer.expected(policy.values, kept: kept, actual: actual)
+        kept.isEmpty ? policy.values : policy.values.keeping(kept, from: actual)
     }
 
     /// A write to one of the three files was seen: check at the next turn of the loop.

@@ -59,6 +59,15 @@ public struct KeepaliveValues: Sendable, Hashable {
         return fields
     }
 
+    /// These values with `keys` taken from `actual`: what a namespace must hold when its
+    /// runtime set those keys explicitly (`explicit-values = keep`). The one formula behind
+    /// the daemon's drift check, its apply and `status`/`namespaces --netns`.
+    public func keeping(_ keys: some Sequence<Tunable>, from actual: KeepaliveValues) -> KeepaliveValues {
+        var kept = self
+        for key in keys { kept[key] = actual[key] }
+        return kept
+    }
+
     /// The keys whose values differ from `expected`, in table order.
     ///
     /// This one diff serves both the apply plan (what to write) and drift detection

@@ -13,10 +13,13 @@ struct NamespaceTarget {
     let tree: SysctlTree
     let inode: UInt64
     let identity: NamespaceIdentity
+    /// The config's `[namespaces]` rules, which decide what it holds.
+    let rules: NamespaceRules
     /// What the rules say of it.
-    let decision: NamespaceRules.Decision
+    var decision: NamespaceRules.Decision { rules.decide(identity, daemonProfile: daemonProfile) }
     /// Keys its container set, left alone.
-    let kept: [Tunable: Int]
+    var kept: [Tunable: Int] { rules.keptKeys(identity) }
+    private let daemonProfile: ProfileName
 
     /// The namespace `value` names, entered; prints why not and exits 3 if it cannot be.
     static func enter(_ value: String, setup: Setup, rules: NamespaceRules, daemonProfile: ProfileName) throws -> NamespaceTarget {
@@ -37,26 +40,19 @@ struct NamespaceTarget {
         }
         let identity = NamespaceDiscovery(syscalls: setup.syscalls).scan(processes: true).identities[inode] ?? NamespaceIdentity(inode: inode)
         return NamespaceTarget(tree: SysctlTree(pinned: descriptors, syscalls: setup.syscalls, lock: setup.applyLock()),
-                               inode: inode, identity: identity,
-                               decision: rules.decide(identity, daemonProfile: daemonProfile),
-                               kept: rules.keptKeys(identity))
+                               inode: inode, identity: identity, rules: rules, daemonProfile: daemonProfile)
     }
 
     /// The policy to hold it to: its rule's profile, or else `policy` (the `[daemon]` one).
     func policy(_ policy: Policy) -> Policy {
-        decision.profile.flatMap { policy.forNamespace(profile: $0) } ?? policy
+        rules.expectation(for: identity, policy: policy).policy ?? policy
     }
 
     /// `values`, with the kept keys at what the kernel has (`actual`).
     func expected(_ values: KeepaliveValues, actual: KeepaliveValues) -> KeepaliveValues {
-        var expected = values
-        for key in kept.keys { expected[key] = actual[key] }
-        return expected
+        values.keeping(kept.keys, from: actual)
     }
 
     /// `network namespace 4026532179 (podman frontend-1)`.
-    var description: String {
-        let label = identity.label
-        return "network namespace \(inode) (\(label.kind) \(label.name))"
-    }
+    var description: String { "network namespace \(identity.summary)" }
 }

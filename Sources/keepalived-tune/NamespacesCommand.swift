@@ -67,7 +67,6 @@ struct NamespacesCommand: Command {
 
     private func row(_ identity: NamespaceIdentity, found: NamespaceDiscovery.Found, rules: NamespaceRules,
                      policy: Policy, setup: Setup) -> Row {
-        let decision = rules.decide(identity, daemonProfile: policy.profile.name)
         let explicit = identity.explicit
         var actual: KeepaliveValues?, unreadable: String?
         if identity.isOwn {
@@ -79,12 +78,9 @@ struct NamespacesCommand: Command {
             case .failure(let failure): unreadable = "\(failure)"
             }
         }
-        var expected = decision.profile.flatMap { policy.forNamespace(profile: $0) }?.values
-        if var values = expected, let actual, !identity.isOwn {
-            for (key, _) in rules.keptKeys(identity) { values[key] = actual[key] }
-            expected = values
-        }
-        return Row(identity: identity, decision: decision, expected: expected, actual: actual, unreadable: unreadable, explicit: explicit)
+        let expectation = rules.expectation(for: identity, policy: policy)
+        let expected = actual.flatMap { expectation.expected(actual: $0) } ?? expectation.policy?.values
+        return Row(identity: identity, decision: expectation.decision, expected: expected, actual: actual, unreadable: unreadable, explicit: explicit)
     }
 
     private func json(_ row: Row) -> JSONValue {

@@ -59,6 +59,12 @@ public struct NamespaceIdentity: Sendable, Hashable {
         return ("unknown", cgroups.first ?? "")
     }
 
+    /// How messages name it: `4026532179 (podman frontend-1)`.
+    public var summary: String {
+        let label = label
+        return "\(inode) (\(label.kind) \(label.name))"
+    }
+
     /// The `netns` label of its series in the metrics: its name (``label``), or its inode
     /// where nothing names it.
     public var metricsLabel: String {
