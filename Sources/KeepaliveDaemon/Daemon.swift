@@ -8,15 +8,20 @@ import SystemdKit
 
 /// `keepalived-tune run`: keeps the configured policy in force and reports to systemd.
 ///
-/// One thread runs one loop. It sleeps in poll(2) on a signalfd (SIGHUP, SIGTERM, SIGINT)
-/// and an inotify descriptor (the three keepalive files, the config and profile
-/// directories), until the earliest deadline any part asks for: the enforcer's next check
-/// or end of a back-off, a pending reload's next step, the watchdog's next ping. Then it
-/// hands each event to the part it belongs to. The parts own their state:
-/// - ``Enforcer``: one target's values, drift and contest;
-/// - ``ReloadController``: the config watch and the reload timing (``ReloadGate``);
-/// - ``Watchdog``: the keep-alive pings, sent from the loop that does the work, so a hung
-///   daemon stops pinging and systemd kills it.
+/// One thread runs one loop over parts (``LoopPart``). Each part says when it next needs
+/// the loop, by a deadline or by a descriptor it waits on, and what it does when woken; the
+/// loop sleeps in poll(2) until the earliest deadline or a ready descriptor, then wakes every
+/// part in turn, and knows none of them by name. The parts, in the order they are woken:
+/// - ``SignalPart``: SIGHUP, SIGTERM, SIGINT (a signalfd);
+/// - ``InotifyPart``: the three keepalive files and the config and profile directories;
+/// - ``ReloadPart``: the config watch and the reload timing (``ReloadGate``);
+/// - ``NamespaceHintsPart``: mount changes and rtnetlink NSID events, while `[namespaces]`
+///   manages any;
+/// - ``Enforcer``: the daemon's own namespace, target 0; then ``Fleet``, the others;
+/// - ``WatchdogPart``: the keep-alive pings, sent from the loop that does the work, so a
+///   hung daemon stops pinging and systemd kills it;
+/// - ``StatusPart`` and ``MetricsPart``: what a turn changed, told to systemd and written
+///   for node_exporter.
 /// The loop alone decides when code pages go back to the kernel (``CodePages``): after a
 /// turn that ran more than the idle check, just before it sleeps.
 public final class Daemon {
@@ -57,13 +62,10 @@ public final class Daemon {
         let reload: ReloadController
         /// The values found at the first start of this boot, and where they are kept.
         let originals: Remembered?
-        var watchdog: Watchdog?
         /// The connections audit, on its own thread (``ConnectionAuditor``).
         let auditor: ConnectionAuditor
         /// The other network namespaces `[namespaces]` selects.
         let fleet: Fleet
-        /// Hints at new namespaces, while the fleet is active.
-        var hints: NamespaceHints?
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit status.
@@ -102,88 +104,29 @@ public final class Daemon {
         let fleet = Fleet(setup: setup, policy: enforcer.policy, log: log, inotify: inotify,
                           book: originals.map { OriginalsBook(store: $0.store, syscalls: syscalls) }, at: MonotonicClock.now())
         if fleet.isActive { reportNamespaceLimits(enforcer.policy) }
-        return loop(Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload,
-                            originals: originals, watchdog: watchdog, auditor: auditor, fleet: fleet,
-                            hints: fleet.isActive ? NamespaceHints() : nil))
+        let running = Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload,
+                              originals: originals, auditor: auditor, fleet: fleet)
+        return PartLoop(parts(running, watchdog: watchdog), codePages: codePages, syscalls: syscalls).run {
+            auditor.stop()
+            fleet.shutDown(restore: enforcer.policy.config.restoresOnStop)
+            return shutDown(enforcer, originals: originals)
+        }
     }
 
-    /// The loop: wait for the earliest deadline or event, dispatch, repeat until a stop signal.
-    private func loop(_ running: Running) -> Int32 {
-        var running = running
-        let enforcer = running.enforcer, reload = running.reload, fleet = running.fleet
-        func makePoller() -> Poller {
-            Poller(watching: [running.signals.fd, running.inotify.fd] + (running.hints?.readable ?? []),
-                   priority: running.hints.map { [$0.mountinfo] } ?? [], syscalls: syscalls)
-        }
-        var poller = makePoller()
-        var now = MonotonicClock.now()
-        var busy = true   // start-up ran code the idle loop does not need
-        while true {
-            if fleet.isActive != (running.hints != nil) {
-                // A reload turned [namespaces] on or off: open or close its hints.
-                running.hints = fleet.isActive ? NamespaceHints() : nil
-                poller = makePoller()
-            }
-            var deadline = enforcer.deadline
-            let namespacesDue = fleet.deadline   // a walk over the members: once a turn
-            if namespacesDue < deadline { deadline = namespacesDue }
-            if let ping = running.watchdog?.deadline, ping < deadline { deadline = ping }
-            let metricsDue = metrics.deadline
-            if metricsDue < deadline { deadline = metricsDue }
-            if !reload.isIdle, let step = reload.deadline(at: now), step < deadline { deadline = step }
-            // Hand the code back only when the loop is about to sleep: events already
-            // queued (such as the daemon's own writes to the sysctls) run code first.
-            // What that look finds is handled now: a mountinfo change is reported once.
-            var ready = 0
-            if busy {
-                ready = poller.wait(timeoutMilliseconds: 0)
-                if ready == 0 {
-                    codePages.release()
-                    busy = false
-                }
-            }
-            if ready == 0 { ready = poller.wait(timeoutMilliseconds: (deadline - now).pollTimeout) }
-            now = MonotonicClock.now()
-
-            if ready > 0 {
-                if poller.isReady(running.signals.fd) {
-                    busy = true
-                    var stop = false
-                    for signal in running.signals.drain() {
-                        if signal == SIGHUP { reload.requested(at: now) } else { stop = true }
-                    }
-                    if stop {
-                        running.auditor.stop()
-                        fleet.shutDown(restore: enforcer.policy.config.restoresOnStop)
-                        return shutDown(enforcer, originals: running.originals)
-                    }
-                }
-                if poller.isReady(running.inotify.fd) {
-                    busy = route(running.inotify.drain(), to: running, at: now) || busy
-                }
-                if let hints = running.hints {
-                    if poller.isReady(hints.mountinfo) { fleet.lookSoon(at: now) }
-                    if let nsid = hints.nsid, poller.isReady(nsid.fd) {
-                        let seen = nsid.drain()
-                        if seen.added > 0 { fleet.rescanSoon(at: now) }
-                        if seen.removed > 0 { fleet.checkAll() }
-                    }
-                }
-            }
-            if !reload.isIdle, stepReload(running, at: now) { busy = true }
-            if enforcer.tick(at: now) {
-                busy = true
-                updateStatus(running, at: now)
-            }
-            if fleet.tick(at: now) {
-                busy = true
-                updateStatus(running, at: now)
-            }
-            if running.watchdog?.tick(at: now, ping: { notifier.watchdog() }) == true {
-                busy = true   // the notify send is code the idle check never runs
-            }
-            publishMetrics(running, busy: busy, due: metricsDue, at: now)
-        }
+    /// The loop's parts, in the order each turn wakes them.
+    private func parts(_ running: Running, watchdog: Watchdog?) -> [any LoopPart] {
+        var parts: [any LoopPart] = [
+            SignalPart(running.signals, reload: running.reload),
+            InotifyPart(running.inotify) { [unowned self] events, now in route(events, to: running, at: now) },
+            ReloadPart(running.reload) { [unowned self] now in stepReload(running, at: now) },
+            NamespaceHintsPart(running.fleet),
+            running.enforcer,
+            running.fleet,
+        ]
+        if let watchdog { parts.append(WatchdogPart(watchdog) { [notifier] in notifier.watchdog() }) }
+        parts.append(StatusPart { [unowned self] now in updateStatus(running, at: now) })
+        parts.append(MetricsPart(metrics) { [unowned self] now in metricsSnapshot(running, at: now) })
+        return parts
     }
 
     /// Hands inotify events to their parts: a write to a keepalive file asks the enforcer

@@ -48,9 +48,10 @@ extension Daemon {
     }
 
     /// Moves a pending reload on: reads when due (RELOADING=1 first), and puts what was
-    /// read whole in force, answering READY=1. Returns whether it read or applied anything
-    /// (a reload that only waits runs no code beyond the loop's).
-    func stepReload(_ running: Running, at now: Instant) -> Bool {
+    /// read whole in force, answering READY=1. Says whether it read or applied anything (a
+    /// reload that only waits runs no code beyond the loop's), and whether a new policy is
+    /// in force.
+    func stepReload(_ running: Running, at now: Instant) -> Activity {
         let reload = running.reload
         var worked = false
         let load = reload.step(at: now,
@@ -59,7 +60,7 @@ extension Daemon {
                                    worked = true
                                    route(running.inotify.drain(), to: running, at: MonotonicClock.now())
                                })
-        guard let load else { return worked }
+        guard let load else { return worked ? .ranCode : [] }
         reload.rejection = apply(load, running)
         counters.reloaded(applied: reload.rejection == nil)
         running.enforcer.hint()
@@ -79,7 +80,7 @@ extension Daemon {
             metrics.configure(running.enforcer.policy.config.metricsTextfile)
         }
         publishState(running.enforcer)
-        return true
+        return reload.rejection == nil ? [.ranCode, .reconfigured] : .ranCode
     }
 
     /// Puts a freshly loaded policy in force, or keeps the last good one.

@@ -17,13 +17,6 @@ extension Daemon {
         return snapshot
     }
 
-    /// After a loop turn: the metrics, if a turn that did more than the idle check may
-    /// have changed them, or the minute (`due`, the deadline the turn slept to) is up. An
-    /// idle turn decides it without taking the publisher's lock.
-    func publishMetrics(_ running: Running, busy: Bool, due: Instant, at now: Instant) {
-        guard busy || now >= due, metrics.isActive else { return }
-        metrics.publish(metricsSnapshot(running, at: now), at: now)
-    }
 }
 
 extension Enforcer {
