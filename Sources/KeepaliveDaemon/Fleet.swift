@@ -51,14 +51,24 @@ final class Fleet {
     /// The directories whose entries hint at a new namespace.
     static let pinDirectories = ["/run/netns", "/run/docker/netns"]
 
-    init(setup: Setup, policy: Policy, log: EventLog, inotify: Inotify, book: OriginalsBook?, at now: Instant) {
+    /// Enters namespaces and opens their three keepalive files (``NamespaceEntry``): one
+    /// result per target, in order.
+    typealias Opener = ([NamespaceEntry.Target]) -> [Result<[Int32], NamespaceEntry.Failure>]
+    /// How namespaces are entered.
+    let enter: Opener
+
+    /// A fleet that finds namespaces with `discovery` and enters them with `enter`; the
+    /// daemon gives it the host's, tests their own.
+    init(setup: Setup, policy: Policy, log: EventLog, inotify: Inotify, book: OriginalsBook?,
+         discovery: NamespaceDiscovery, enter: @escaping Opener, at now: Instant) {
         self.setup = setup
         self.policy = policy
         self.rules = policy.config.namespaceRules
         self.log = log
         self.inotify = inotify
         self.book = book
-        discovery = NamespaceDiscovery(syscalls: setup.syscalls)
+        self.discovery = discovery
+        self.enter = enter
         schedule = ScanSchedule(at: now)
         watchDirectories()
     }

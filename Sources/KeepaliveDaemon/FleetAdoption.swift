@@ -51,8 +51,7 @@ extension Fleet {
     /// Enters the candidates' namespaces (one thread, in turn) and adopts each.
     private func adopt(_ candidates: [Candidate], at now: Instant) {
         guard !candidates.isEmpty else { return }
-        let opened = NamespaceEntry.openSysctls(candidates.map { NamespaceEntry.Target(path: $0.path, inode: $0.identity.inode) },
-                                                syscalls: setup.syscalls)
+        let opened = enter(candidates.map { NamespaceEntry.Target(path: $0.path, inode: $0.identity.inode) })
         for (candidate, result) in zip(candidates, opened) {
             adopt(candidate, opened: result, at: now)
         }
