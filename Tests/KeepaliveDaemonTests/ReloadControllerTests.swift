@@ -68,8 +68,7 @@ struct ReloadControllerTests {
 
         /// Writes `text` to a temp file beside the config and renames it over the config.
         func renameIntoPlace(_ text: String) throws {
-            try directory.write("keepalived-tune.conf.new", text)
-            #expect(rename(directory.url("keepalived-tune.conf.new"), configPath) == 0)
+            try ReloadControllerTests.renameIntoPlace(text, in: directory)
         }
 
         /// The config open for writing in place, truncated.
@@ -78,6 +77,13 @@ struct ReloadControllerTests {
             try #require(fd >= 0)
             return fd
         }
+    }
+
+    /// Saves `text` as an editor does that renames: a temp file in `directory`, renamed over
+    /// its `keepalived-tune.conf`.
+    static func renameIntoPlace(_ text: String, in directory: TemporaryDirectory) throws {
+        try directory.write("keepalived-tune.conf.new", text)
+        #expect(rename(directory.url("keepalived-tune.conf.new"), directory.url("keepalived-tune.conf")) == 0)
     }
 
     func write(_ fd: Int32, _ text: String) {

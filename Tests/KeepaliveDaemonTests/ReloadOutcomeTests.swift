@@ -93,10 +93,7 @@ struct ReloadOutcomeTests {
         var profile: String { running.enforcer.policy.profile.name.rawValue }
 
         /// Writes `text` beside the config and renames it over the config.
-        func renameIntoPlace(_ text: String) throws {
-            try directory.write("keepalived-tune.conf.new", text)
-            #expect(rename(directory.url("keepalived-tune.conf.new"), configPath) == 0)
-        }
+        func renameIntoPlace(_ text: String) throws { try ReloadControllerTests.renameIntoPlace(text, in: directory) }
     }
 
     @Test func aRequestWithTheConfigUnchangedAppliesNothingNew() throws {
