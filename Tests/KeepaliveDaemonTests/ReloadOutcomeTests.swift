@@ -48,11 +48,11 @@ struct ReloadOutcomeTests {
             var quiet = setup.syscalls
             quiet.signalFD = { Syscalls.live.open("/dev/null", O_RDONLY) }
             running = Daemon.Running(signals: try SignalSource(syscalls: quiet), inotify: inotify, enforcer: enforcer,
-                                     reload: reload, originals: originals, watchdog: nil,
+                                     reload: reload, originals: originals,
                                      auditor: ConnectionAuditor(log: daemon.log, setup: setup, metrics: daemon.metrics),
                                      fleet: Fleet(setup: setup, policy: enforcer.policy, log: daemon.log, inotify: inotify,
-                                                  book: nil, at: MonotonicClock.now()),
-                                     hints: nil)
+                                                  book: nil, discovery: NamespaceDiscovery(syscalls: setup.syscalls),
+                                                  enter: { _ in [] }, at: MonotonicClock.now()))
             startEntries = logs.entries.count
         }
 
@@ -68,7 +68,7 @@ struct ReloadOutcomeTests {
             for _ in 0..<limit {
                 guard !running.reload.isIdle, let due = running.reload.deadline(at: now) else { return worked }
                 now = max(now, due)
-                if daemon.stepReload(running, at: now) { worked += 1 }
+                if daemon.stepReload(running, at: now).contains(.ranCode) { worked += 1 }
             }
             Issue.record("the reload did not settle in \(limit) steps")
             return worked
