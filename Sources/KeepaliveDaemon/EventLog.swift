@@ -51,16 +51,17 @@ public struct EventLog: Sendable {
         entry(event, message, fields: fields, counting: nil, file: file, function: function, line: line)
     }
 
-    /// Logs one entry and counts `counted` (in this log's namespace) from the same call:
-    /// the one path every entry takes.
+    /// Counts `counted` (in this log's namespace) and logs one entry, from the same call:
+    /// the one path every entry takes. Counted first, so whoever sees the entry (a test's
+    /// log handler, on another thread) sees the count too.
     func entry(_ event: DaemonEvent, _ message: String, fields: [String: String], counting counted: CountedEvent?,
                file: String, function: String, line: UInt) {
+        if let counted { count(counted) }
         var metadata: Logger.Metadata = ["EVENT": .string(event.rawValue), "MESSAGE_ID": .string(event.messageID)]
         for (key, value) in context { metadata[key] = .string(value) }
         for (key, value) in fields { metadata[key] = .string(value) }
         logger.log(level: event.level, Logger.Message(stringLiteral: message), metadata: metadata,
                    file: file, function: function, line: line)
-        if let counted { count(counted) }
     }
 
     /// Counts `event` in this log's namespace, for an event whose entries are recorded
