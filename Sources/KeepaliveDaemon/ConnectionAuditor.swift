@@ -156,8 +156,7 @@ final class ConnectionAuditor: Sendable {
             }
         }
         for (owner, count) in enabled.sorted(by: { ($0.key.unit, $0.key.pid) < ($1.key.unit, $1.key.pid) }) {
-            log.record(.keepaliveEnabled, "gave keepalive to \(count) sockets of \(owner.unit) (PID \(owner.pid)); the namespace's keepalive profile now governs them",
-                       fields: ["UNIT": owner.unit, "PID": String(owner.pid), "COUNT": String(count)])
+            log.keepaliveGiven(unit: owner.unit, pid: owner.pid, count: count)
         }
         for (owner, failure) in failed.sorted(by: { ($0.key.unit, $0.key.pid) < ($1.key.unit, $1.key.pid) }) {
             let hint = failure.error.code == EPERM ? " (pidfd_getfd needs CAP_SYS_PTRACE: enable the connections drop-in)" : ""

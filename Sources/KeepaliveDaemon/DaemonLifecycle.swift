@@ -62,7 +62,6 @@ extension Daemon {
                                })
         guard let load else { return worked ? .ranCode : [] }
         reload.rejection = apply(load, running)
-        counters.reloaded(applied: reload.rejection == nil)
         running.enforcer.hint()
         if reload.rejection == nil {
             let wasActive = running.fleet.isActive
@@ -83,7 +82,8 @@ extension Daemon {
         return reload.rejection == nil ? [.ranCode, .reconfigured] : .ranCode
     }
 
-    /// Puts a freshly loaded policy in force, or keeps the last good one.
+    /// Puts a freshly loaded policy in force, or keeps the last good one; the log counts
+    /// the reload, applied or rejected.
     ///
     /// - Returns: why the reload was refused, or `nil` if it is in force.
     private func apply(_ load: PolicyLoad, _ running: Running) -> String? {
@@ -103,17 +103,17 @@ extension Daemon {
         }
         configValid = errors.isEmpty && load.policy != nil
         guard errors.isEmpty, let next = load.policy else {
-            for diagnostic in errors { log.rejected(diagnostic, event: .reloadRejected, consequence: "reload rejected; \(still)") }
+            log.reloadRejected(errors, consequence: "reload rejected; \(still)")
             return errors.first?.description ?? "invalid config"
         }
         logWarnings(load.diagnostics)
         let report = enforcer.adopt(next)
         guard report.succeeded else {
-            for failure in report.failures { log.failed(failure, profile: enforcer.policy.profile.name, context: .reload) }
+            log.reloadFailed(report.failures, profile: enforcer.policy.profile.name)
             return "cannot apply profile \(next.profile.name): \(report.failures.first?.description ?? "unknown error")"
         }
         running.reload.remember(load)
-        log.applied(next, changes: report.changes, reason: "reload")
+        log.reloadApplied(next, changes: report.changes)
         return nil
     }
 

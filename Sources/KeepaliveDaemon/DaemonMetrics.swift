@@ -20,11 +20,19 @@ extension Daemon {
 }
 
 extension Enforcer {
-    /// This target's keys for the metrics: the values last read (read now if a write since
-    /// left them unknown), those wanted, and those left alone for a back-off.
+    /// This target's keys for the metrics: the values last read, those wanted, and those
+    /// left alone for a back-off. Where nothing was read since a write, or the last check
+    /// failed, each key is read now; a key that cannot be read is exported as unread, never
+    /// as in force.
     func metricsTarget(netns: String, at now: Instant) -> MetricsSnapshot.Target {
-        let actual = lastSeen ?? (try? tree.readAll()) ?? policy.values
+        var actual = lastSeen ?? policy.values
+        var unread: Set<Tunable> = []
+        if lastSeen == nil || checkFailing {
+            for key in Tunable.allCases {
+                do { actual[key] = try tree.read(key) } catch { unread.insert(key) }
+            }
+        }
         return MetricsSnapshot.Target(netns: netns, actual: actual, expected: expected(actual: actual),
-                                      contested: Set(contested(at: now)))
+                                      contested: Set(contested(at: now)), unread: unread)
     }
 }

@@ -38,7 +38,7 @@ final class Enforcer {
     /// (one thread owns the enforcer).
     @exclusivity(unchecked) private var contest = ContestTracker()
     /// The last check could not read the values (reported once until it works again).
-    private var checkFailing = false
+    private(set) var checkFailing = false
     /// Keys whose correction failed, reported once until a correction succeeds.
     private var failingWrites: Set<Tunable> = []
     /// The drift left after the last check that did anything (for the status line).

@@ -15,14 +15,17 @@ public struct EventLog: Sendable {
     /// The `netns` label of this log's namespace in the metrics.
     let netns: String
 
+    /// A log that writes to `logger` and counts nothing (the command line's).
     public init(logger: Logger) {
         self.init(logger: logger, counters: nil)
     }
 
+    /// The daemon's log: its own namespace's entries, counted into `counters`.
     init(logger: Logger, counters: MetricsCounterBox?) {
         self.init(logger: logger, context: [:], counters: counters, netns: MetricsSnapshot.host)
     }
 
+    /// A log with every field given.
     private init(logger: Logger, context: [String: String], counters: MetricsCounterBox?, netns: String) {
         self.logger = logger
         self.context = context
@@ -36,17 +39,36 @@ public struct EventLog: Sendable {
         EventLog(logger: logger, context: context.merging(fields) { $1 }, counters: counters, netns: netns)
     }
 
-    /// Logs one event. `CODE_FILE`/`CODE_LINE`/`CODE_FUNC` name the caller.
+    /// The kinds of event the metrics count: only their typed methods (CountedEvents.swift)
+    /// record them, never ``record(_:_:fields:file:function:line:)``.
+    static let countedKinds: Set<DaemonEvent> = [.drift, .corrected, .keepaliveEnabled, .namespaceGone, .namespaceReleased]
+
+    /// Logs one event that the metrics do not count. `CODE_FILE`/`CODE_LINE`/`CODE_FUNC`
+    /// name the caller.
     func record(_ event: DaemonEvent, _ message: String, fields: [String: String] = [:],
                 file: String = #fileID, function: String = #function, line: UInt = #line) {
+        assert(!EventLog.countedKinds.contains(event), "\(event.rawValue) is counted: record it with its typed method")
+        entry(event, message, fields: fields, counting: nil, file: file, function: function, line: line)
+    }
+
+    /// Counts `counted` (in this log's namespace) and logs one entry, from the same call:
+    /// the one path every entry takes. Counted first, so whoever sees the entry (a test's
+    /// log handler, on another thread) sees the count too.
+    func entry(_ event: DaemonEvent, _ message: String, fields: [String: String], counting counted: CountedEvent?,
+               file: String, function: String, line: UInt) {
+        if let counted { count(counted) }
         var metadata: Logger.Metadata = ["EVENT": .string(event.rawValue), "MESSAGE_ID": .string(event.messageID)]
         for (key, value) in context { metadata[key] = .string(value) }
         for (key, value) in fields { metadata[key] = .string(value) }
         logger.log(level: event.level, Logger.Message(stringLiteral: message), metadata: metadata,
                    file: file, function: function, line: line)
-        counters?.count(event, netns: netns, fields: fields)
     }
 
+    /// Counts `event` in this log's namespace, for an event whose entries are recorded
+    /// apart (a reload's).
+    func count(_ event: CountedEvent) { counters?.count(event, netns: netns) }
+
+    /// `applied`: `policy` was put in force (`reason`: start, reload, ...) with `changes`.
     func applied(_ policy: Policy, changes: [ValueDifference], reason: String,
                  file: String = #fileID, function: String = #function, line: UInt = #line) {
         let changed = changes.isEmpty ? "no value needed changing"
@@ -61,21 +83,8 @@ public struct EventLog: Sendable {
                file: file, function: function, line: line)
     }
 
-    func drift(_ difference: ValueDifference, policy: Policy,
-               file: String = #fileID, function: String = #function, line: UInt = #line) {
-        let action = policy.config.driftPolicy == .enforce ? "restoring it" : "on-drift = warn, leaving it"
-        record(.drift, "drift: \(difference.key.sysctlName) is \(difference.actual), profile \(policy.profile.name) wants \(difference.expected); \(action)",
-               fields: fields(difference, policy),
-               file: file, function: function, line: line)
-    }
-
-    func corrected(_ change: ValueDifference, policy: Policy,
-                   file: String = #fileID, function: String = #function, line: UInt = #line) {
-        record(.corrected, "corrected: \(change.key.sysctlName) restored from \(change.actual) to \(change.expected) (profile \(policy.profile.name))",
-               fields: fields(change, policy),
-               file: file, function: function, line: line)
-    }
-
+    /// `contested`: a key was reset `resets` times within `window` seconds; it is left
+    /// alone for `backoff` seconds.
     func contested(_ difference: ValueDifference, resets: Int, window: Int, backoff: Int, policy: Policy,
                    file: String = #fileID, function: String = #function, line: UInt = #line) {
         record(.contested, "contested: \(difference.key.sysctlName) was changed back \(resets) times within \(TimeSpan.format(seconds: window)) (now \(difference.actual), profile \(policy.profile.name) wants \(difference.expected)); something else is setting it. Not correcting it for \(TimeSpan.format(seconds: backoff)); find the other writer (sysctl.d, a container runtime, another tuning daemon)",
@@ -83,6 +92,8 @@ public struct EventLog: Sendable {
                file: file, function: function, line: line)
     }
 
+    /// An entry of kind `event` for a config diagnostic, with its file, line and code, and
+    /// what happens next (`consequence`).
     func rejected(_ diagnostic: Diagnostic, event: DaemonEvent, consequence: String,
                   file: String = #fileID, function: String = #function, line: UInt = #line) {
         var extra = ["CONFIG_FILE": diagnostic.location.file, "DIAGNOSTIC": diagnostic.code.rawValue]
@@ -103,6 +114,7 @@ public struct EventLog: Sendable {
         return verdict
     }
 
+    /// `apply-failed`: a read or write failed, with what happens next (`consequence`).
     func applyFailed(_ failure: SysctlFailure, profile: ProfileName, consequence: String,
                      file: String = #fileID, function: String = #function, line: UInt = #line) {
         var extra = ["PROFILE": profile.rawValue, "SYSCTL": failure.key.sysctlName, "PATH": failure.path,
@@ -113,6 +125,7 @@ public struct EventLog: Sendable {
                file: file, function: function, line: line)
     }
 
+    /// `sysctl-conflict`: a sysctl.d file sets a key against `policy`.
     func conflict(_ conflict: SysctlConf.Conflict, policy: Policy,
                   file: String = #fileID, function: String = #function, line: UInt = #line) {
         record(.sysctlConflict, conflict.message, fields: [
@@ -123,7 +136,8 @@ public struct EventLog: Sendable {
                file: file, function: function, line: line)
     }
 
-    private func fields(_ difference: ValueDifference, _ policy: Policy) -> [String: String] {
+    /// The fields of an entry about one key's value: `PROFILE`, `SYSCTL`, `EXPECTED`, `ACTUAL`.
+    func fields(_ difference: ValueDifference, _ policy: Policy) -> [String: String] {
         ["PROFILE": policy.profile.name.rawValue, "SYSCTL": difference.key.sysctlName,
          "EXPECTED": String(difference.expected), "ACTUAL": String(difference.actual)]
     }

@@ -170,7 +170,7 @@ final class Fleet {
                 if expectation.decision.profile != nil { continue }   // a profile the config never resolved
                 drop(inode)
                 book?.forget(inode)   // left as it is: never restored
-                member.log.record(.namespaceReleased, "namespace \(member.identity.summary) is no longer managed: \(expectation.decision.reason); its values are left as they are")
+                member.log.namespaceReleased(member.identity, because: expectation.decision.reason)
                 continue
             }
             let report = member.enforcer.adopt(held)

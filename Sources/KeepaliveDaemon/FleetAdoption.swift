@@ -111,8 +111,6 @@ extension Fleet {
     func retire(_ inode: UInt64, _ member: Member) {
         drop(inode)
         book?.forget(inode)
-        let label = member.identity.label
-        member.log.record(.namespaceGone, "namespace \(member.identity.summary) has ended; its state was dropped",
-                          fields: ["KIND": label.kind, "NAME": label.name])
+        member.log.namespaceGone(member.identity)
     }
 }

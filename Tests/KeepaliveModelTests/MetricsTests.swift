@@ -48,6 +48,32 @@ struct MetricsTests {
         #expect(!text.contains("keepalived_tune_connections"))
     }
 
+    /// A key whose read failed shows `read_ok 0` and nothing a read would tell: no value, no
+    /// expected value, no drift, and its namespace no detection time. Its counters and
+    /// contest state stay; the keys that were read show as ever.
+    @Test func anUnreadKeyIsExportedAsUnreadNeverAsInForce() {
+        var snapshot = MetricsSnapshot(version: "0.1.0", profile: "server", timestamp: 1)
+        snapshot.targets = [
+            .init(netns: "host", actual: Self.server, expected: Self.server),
+            .init(netns: "web-1", actual: Self.server, expected: Self.server, contested: [.intvl], unread: [.intvl]),
+        ]
+        snapshot.counters = MetricCounters()
+        let lines = Set(Exposition.render(snapshot).split(separator: "\n").map(String.init))
+        func series(_ family: MetricFamily, _ netns: String, _ key: String) -> String {
+            "\(family.rawValue){netns=\"\(netns)\",sysctl=\"net.ipv4.tcp_keepalive_\(key)\"}"
+        }
+        #expect(lines.contains(series(.readOK, "web-1", "intvl") + " 0"))
+        #expect(lines.contains(series(.readOK, "web-1", "time") + " 1") && lines.contains(series(.readOK, "host", "intvl") + " 1"))
+        for family in [MetricFamily.sysctlValue, .sysctlExpected, .drift] {
+            #expect(!lines.contains { $0.hasPrefix(series(family, "web-1", "intvl")) }, "\(family)")
+            #expect(lines.contains(series(family, "web-1", "time") + (family == .drift ? " 0" : " 1800")), "\(family)")
+        }
+        #expect(!lines.contains { $0.hasPrefix("keepalived_tune_dead_peer_detection_seconds{netns=\"web-1\"}") })
+        #expect(lines.contains("keepalived_tune_dead_peer_detection_seconds{netns=\"host\"} 1890"))
+        #expect(lines.contains(series(.contested, "web-1", "intvl") + " 1"))
+        #expect(lines.contains(series(.driftEvents, "web-1", "intvl") + " 0"))
+    }
+
     @Test func aOneShotSnapshotHasNoDaemonCounters() {
         var snapshot = MetricsSnapshot(version: "0.1.0", profile: "server", timestamp: 1)
         snapshot.targets = [.init(netns: "host", actual: Self.server, expected: Self.server)]

@@ -14,10 +14,17 @@ public enum Exposition {
                 text += "\(family.rawValue)\(labels) \(sample.value)\n"
             }
         }
-        func perKey(_ value: (MetricsSnapshot.Target, Tunable) -> Int) -> [(labels: [(String, String)], value: String)] {
+        /// A series per key of every target, but where `value` has none.
+        func perKey(_ value: (MetricsSnapshot.Target, Tunable) -> Int?) -> [(labels: [(String, String)], value: String)] {
             snapshot.targets.flatMap { target in
-                Tunable.allCases.map { key in ([("netns", target.netns), ("sysctl", key.sysctlName)], String(value(target, key))) }
+                Tunable.allCases.compactMap { key in
+                    value(target, key).map { ([("netns", target.netns), ("sysctl", key.sysctlName)], String($0)) }
+                }
             }
+        }
+        /// Like `perKey`, for what only a key that was read can show.
+        func perReadKey(_ value: (MetricsSnapshot.Target, Tunable) -> Int) -> [(labels: [(String, String)], value: String)] {
+            perKey { $0.unread.contains($1) ? nil : value($0, $1) }
         }
         func counted(_ counts: [MetricCounters.Series: Int]) -> [(labels: [(String, String)], value: String)] {
             // Every key of every target, at 0 until counted: a counter that appears only
@@ -35,15 +42,16 @@ public enum Exposition {
             family(.reloads, [([("result", "applied")], String(counters.reloadsApplied)),
                               ([("result", "rejected")], String(counters.reloadsRejected))])
         }
-        family(.sysctlValue, perKey { $0.actual[$1] })
-        family(.sysctlExpected, perKey { $0.expected[$1] })
-        family(.drift, perKey { $0.actual[$1] != $0.expected[$1] ? 1 : 0 })
+        family(.readOK, perKey { $0.unread.contains($1) ? 0 : 1 })
+        family(.sysctlValue, perReadKey { $0.actual[$1] })
+        family(.sysctlExpected, perReadKey { $0.expected[$1] })
+        family(.drift, perReadKey { $0.actual[$1] != $0.expected[$1] ? 1 : 0 })
         if let counters = snapshot.counters {
             family(.driftEvents, counted(counters.driftEvents))
             family(.corrections, counted(counters.corrections))
             family(.contested, perKey { $0.contested.contains($1) ? 1 : 0 })
         }
-        family(.detection, snapshot.targets.map { ([("netns", $0.netns)], String($0.actual.detectionSeconds)) })
+        family(.detection, snapshot.targets.filter(\.unread.isEmpty).map { ([("netns", $0.netns)], String($0.actual.detectionSeconds)) })
         if let managed = snapshot.namespacesManaged { family(.namespacesManaged, [([], String(managed))]) }
         if let connections = snapshot.connections {
             family(.connections, connections.connections.sorted { $0.key < $1.key }.map {

@@ -6,18 +6,25 @@ public struct MetricsSnapshot: Sendable, Hashable {
         /// The `netns` label: `host` for the daemon's own namespace, else the namespace's
         /// name (its `/run/netns` name, container, pod or unit, or its inode).
         public var netns: String
-        /// The kernel's values as last known.
+        /// The kernel's values as last read (but for the ``unread`` keys).
         public var actual: KeepaliveValues
         /// What the profile wants (a kept explicit value counts as wanted).
         public var expected: KeepaliveValues
         /// Keys left alone for a back-off.
         public var contested: Set<Tunable> = []
+        /// Keys whose read failed: their `read_ok` is 0, and their ``actual`` and
+        /// ``expected`` values stand for nothing and are never exported (nor is the
+        /// namespace's detection time, which needs every key).
+        public var unread: Set<Tunable> = []
 
-        public init(netns: String, actual: KeepaliveValues, expected: KeepaliveValues, contested: Set<Tunable> = []) {
+        /// One namespace's keys; every key read unless `unread` says otherwise.
+        public init(netns: String, actual: KeepaliveValues, expected: KeepaliveValues, contested: Set<Tunable> = [],
+                    unread: Set<Tunable> = []) {
             self.netns = netns
             self.actual = actual
             self.expected = expected
             self.contested = contested
+            self.unread = unread
         }
     }
 

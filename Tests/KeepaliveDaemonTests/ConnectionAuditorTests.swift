@@ -1,0 +1,131 @@
+import Foundation
+@testable import KeepaliveDaemon
+import KeepaliveModel
+import KeepaliveOS
+import KeepaliveTestKit
+import Testing
+
+/// The connections audit, in-process: its thread is started from a private network
+/// namespace the test made (so it audits that namespace, and only it), against real TCP
+/// connections; what it finds is asserted through the log (swift-log's InMemoryLogHandler),
+/// the counters and the metrics textfile, each awaited as an event; and `stop()` ends the
+/// thread. Root only (unshare); nothing the test did not create is changed.
+@Suite("Connections auditor (in-process)",
+       .enabled(if: PrivateNetworkNamespace.unavailableReason == nil, Comment(rawValue: PrivateNetworkNamespace.unavailableReason ?? "")))
+struct ConnectionAuditorTests {
+    /// An auditor logging and counting into the test's log and counters, with a metrics
+    /// textfile whose every write signals `written`, to be started inside `namespace`.
+    final class Audited {
+        let namespace: PrivateNetworkNamespace
+        let logged = LoggedEvents()
+        let counters = MetricsCounterBox()
+        let directory: TemporaryDirectory
+        let written = DispatchSemaphore(value: 0)
+        let publisher: MetricsPublisher
+        let auditor: ConnectionAuditor
+        /// The namespace, as its `ns/net` link reads (`net:[INODE]`).
+        let link: String
+        private var stopped = false
+
+        init() throws {
+            namespace = try PrivateNetworkNamespace()
+            let up = try namespace.run { try ChildProcess.run(["ip", "link", "set", "lo", "up"]) }
+            try #require(up.status == 0, "\(up)")
+            link = try namespace.run { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net") }
+            directory = try TemporaryDirectory("kt-auditor")
+            var seam = Syscalls.live
+            let rename = seam.rename, written = written
+            seam.rename = { from, to in
+                let result = rename(from, to)
+                written.signal()
+                return result
+            }
+            let log = EventLog(logger: logged.logger, counters: counters)
+            publisher = MetricsPublisher(counters: counters, log: log, syscalls: seam)
+            publisher.configure(directory.url("keepalived-tune.prom"))
+            auditor = ConnectionAuditor(log: log, setup: Setup(), metrics: publisher)
+        }
+
+        /// Ends the audit's thread even when a test failed before it did.
+        deinit { stop() }
+
+        /// Stops the auditor, once (its thread is joined).
+        func stop() {
+            guard !stopped else { return }
+            stopped = true
+            auditor.stop()
+        }
+
+        /// The loop's first write (the audit's writes build on it).
+        func publishOnce() throws {
+            var snapshot = MetricsSnapshot(version: "0.1.0", profile: "server", timestamp: 1)
+            snapshot.counters = counters.value
+            publisher.publish(snapshot, at: MonotonicClock.now())
+            try awaitWrite()
+        }
+
+        /// Starts the audit's thread inside the namespace, with the `[connections]` settings.
+        func start(_ settings: String) throws {
+            let (config, diagnostics) = DaemonConfig.parse([SourceText(path: "/test.conf", text: "[connections]\n" + settings)])
+            try #require(diagnostics.isEmpty, "\(diagnostics)")
+            try namespace.run { self.auditor.configure(config) }
+        }
+
+        /// Waits for the next write of the textfile, and returns its text.
+        @discardableResult
+        func awaitWrite() throws -> String {
+            try #require(written.wait(timeout: .now() + MessageLog.defaultTimeout) == .success, "the textfile was never written")
+            return try String(contentsOfFile: directory.url("keepalived-tune.prom"), encoding: .utf8)
+        }
+
+        /// How many threads of this process are in the namespace now.
+        func threadsInside() throws -> Int {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").filter { task in
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/task/\(task)/ns/net")) == link
+            }.count
+        }
+    }
+
+    /// A connection without keepalive, made in the namespace: the first audit warns about
+    /// its two ends (alert-never-reaped = 0) and writes their counts to the textfile; stop()
+    /// ends the thread, and with it the last of this process's threads that the auditor
+    /// started in the namespace.
+    @Test func anAuditOnItsThreadReportsTheNamespacesConnections() throws {
+        let audited = try Audited()
+        let connection = try audited.namespace.run { try LoopbackConnection(port: 41_600) }
+        defer { connection.close() }
+        try audited.publishOnce()
+        let before = try audited.threadsInside()
+        try audited.start("audit-interval = 1h\nalert-never-reaped = 0\n")
+        let alert = try #require(audited.logged.await("connections-unreaped"), "\(audited.logged.events)")
+        #expect(alert["COUNT"] == "2" && alert["PID"] == String(getpid()), "\(alert)")
+        #expect(alert["STATES"] == "2 ESTABLISHED", "\(alert)")
+        let text = try audited.awaitWrite()
+        let lines = text.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("keepalived_tune_connections{") && $0.hasSuffix(",state=\"established\",keepalive=\"off\"} 2") }, "\(text)")
+        #expect(lines.contains { $0.hasPrefix("keepalived_tune_connections_never_reaped{") && $0.hasSuffix("} 2") }, "\(text)")
+        #expect(try audited.threadsInside() == before + 1, "the audit's thread runs in the namespace")
+        audited.stop()
+        #expect(try audited.threadsInside() == before, "stop() ended the thread")
+        #expect(audited.logged.events.filter { $0["EVENT"] == "audit-failed" }.isEmpty, "\(audited.logged.events)")
+    }
+
+    /// Live peers whose server is in a unit (a cgroup the fixture makes), in the test's
+    /// namespace: the audit gives the unit's five connections and its listener keepalive,
+    /// logs it once and counts it, and the textfile shows the count.
+    @Test(.enabled(if: LivePeers.unavailableReason == nil, Comment(rawValue: LivePeers.unavailableReason ?? "")))
+    func keepaliveGivenIsLoggedAndCounted() throws {
+        let audited = try Audited()
+        let thread = try audited.namespace.run { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self") }
+        let unit = "kt-test-auditor-\(getpid()).service"
+        let peers = try LivePeers(["--join", String(thread.split(separator: "/").last!), "--unit", unit, "--connections", "5"])
+        defer { peers.stop() }
+        try audited.publishOnce()
+        try audited.start("audit-interval = 1h\nenable-keepalive = \(unit)\n")
+        defer { audited.stop() }
+        let given = try #require(audited.logged.await("keepalive-enabled"), "\(audited.logged.events)")
+        #expect(given["UNIT"] == unit && given["COUNT"] == "6" && given["PID"] == String(peers.server), "\(given)")
+        #expect(audited.counters.value.keepaliveEnabled == [unit: 6])
+        #expect(try audited.awaitWrite().contains("keepalived_tune_keepalive_enabled_total{unit=\"\(unit)\"} 6\n"))
+    }
+}
