@@ -107,7 +107,7 @@ extension Daemon {
             return errors.first?.description ?? "invalid config"
         }
         logWarnings(load.diagnostics)
-        let report = enforcer.adopt(next)
+        let report = enforcer.reconfigure(next)
         guard report.succeeded else {
             log.reloadFailed(report.failures, profile: enforcer.policy.profile.name)
             return "cannot apply profile \(next.profile.name): \(report.failures.first?.description ?? "unknown error")"

@@ -89,7 +89,7 @@ final class Enforcer {
 
     /// Puts a new policy in force (a reload), all or nothing. On success the drift and
     /// contest state start afresh; on failure the old policy stays.
-    func adopt(_ next: Policy) -> ApplyReport {
+    func reconfigure(_ next: Policy) -> ApplyReport {
         let report = Applier.apply(Enforcer.target(next.values, kept: kept, tree: tree), to: tree)
         guard report.succeeded else { return report }
         policy = next

@@ -173,7 +173,7 @@ final class Fleet {
                 member.log.namespaceReleased(member.identity, because: expectation.decision.reason)
                 continue
             }
-            let report = member.enforcer.adopt(held)
+            let report = member.enforcer.reconfigure(held)
             if report.succeeded {
                 member.log.applied(held, changes: report.changes, reason: "reload")
             } else {

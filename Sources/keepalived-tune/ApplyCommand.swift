@@ -16,7 +16,7 @@ struct ApplyCommand: Command {
         are restored. Exits 0 on success, 2 if the config or profile is invalid, 3 on a \
         system failure.
         """,
-        options: GlobalOptions.specs + [NamespaceTarget.option],
+        options: GlobalOptions.specs + [EnteredNamespace.option],
         arguments: [ArgumentSpec(name: "name", help: "The profile to apply; the configured one when omitted.", optional: true)])
 
     let options: GlobalOptions
@@ -26,18 +26,18 @@ struct ApplyCommand: Command {
     init(_ arguments: ParsedArguments) {
         options = GlobalOptions(arguments)
         name = arguments.argument(0)
-        netns = arguments.value(NamespaceTarget.option)
+        netns = arguments.value(EnteredNamespace.option)
     }
 
     func run() throws {
         let setup = options.setup
         let (resolvedLabel, resolvedTarget, policy) = try resolveTarget(setup)
         var (label, target) = (resolvedLabel, resolvedTarget)
-        var namespace: NamespaceTarget?
+        var namespace: EnteredNamespace?
         if let netns {
             // The rules of the config decide the profile there, as the daemon would (NAME wins).
             let config = policy?.config ?? setup.loadConfig().config
-            let entered = try NamespaceTarget.enter(netns, setup: setup, rules: config.namespaceRules, daemonProfile: config.profileName)
+            let entered = try EnteredNamespace.enter(netns, setup: setup, rules: config.namespaceRules, daemonProfile: config.profileName)
             if let configured = policy {
                 let held = entered.policy(configured)
                 (label, target) = ("profile \(held.profile.name)", held.values)

@@ -12,7 +12,7 @@ struct StatusCommand: Command {
             time, config validity) in the format of the daemon's textfile, for a cron job or a quick look; \
             the counters and contest state live in the running daemon's textfile ([metrics] textfile).
             """,
-        options: GlobalOptions.specs + [NamespaceTarget.option, GlobalOptions.json, prometheus])
+        options: GlobalOptions.specs + [EnteredNamespace.option, GlobalOptions.json, prometheus])
 
     static let prometheus = OptionSpec.flag("prometheus", help: "Print Prometheus text exposition instead of text.")
 
@@ -22,7 +22,7 @@ struct StatusCommand: Command {
 
     init(_ arguments: ParsedArguments) {
         options = GlobalOptions(arguments)
-        netns = arguments.value(NamespaceTarget.option)
+        netns = arguments.value(EnteredNamespace.option)
         prometheus = arguments.flag(StatusCommand.prometheus)
     }
 
@@ -39,7 +39,7 @@ struct StatusCommand: Command {
             throw ExitStatus.invalid
         }
         Output.diagnostics(load.diagnostics)
-        let target = try netns.map { try NamespaceTarget.enter($0, setup: setup, rules: policy.config.namespaceRules, daemonProfile: policy.profile.name) }
+        let target = try netns.map { try EnteredNamespace.enter($0, setup: setup, rules: policy.config.namespaceRules, daemonProfile: policy.profile.name) }
         if let target { policy = target.policy(policy) }
         let actual = try setup.kernelValuesOrExit(target?.tree ?? setup.sysctlTree())
         let expected = target?.expected(policy.values, actual: actual) ?? policy.values

@@ -10,20 +10,20 @@ struct VerifyCommand: Command {
         Exits 0 if they match, 1 on drift (one line per key: expected vs actual), 2 if the \
         config is invalid, 3 if the values cannot be read.
         """,
-        options: GlobalOptions.specs + [NamespaceTarget.option])
+        options: GlobalOptions.specs + [EnteredNamespace.option])
 
     let options: GlobalOptions
     let netns: String?
 
     init(_ arguments: ParsedArguments) {
         options = GlobalOptions(arguments)
-        netns = arguments.value(NamespaceTarget.option)
+        netns = arguments.value(EnteredNamespace.option)
     }
 
     func run() throws {
         let setup = options.setup
         var policy = try setup.policyOrExit(consequence: "cannot verify")
-        let target = try netns.map { try NamespaceTarget.enter($0, setup: setup, rules: policy.config.namespaceRules, daemonProfile: policy.profile.name) }
+        let target = try netns.map { try EnteredNamespace.enter($0, setup: setup, rules: policy.config.namespaceRules, daemonProfile: policy.profile.name) }
         if let target { policy = target.policy(policy) }
         let actual = try setup.kernelValuesOrExit(target?.tree ?? setup.sysctlTree())
         let expected = target?.expected(policy.values, actual: actual) ?? policy.values

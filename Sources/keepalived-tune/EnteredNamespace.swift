@@ -5,7 +5,7 @@ import KeepaliveOS
 /// command works on instead of its own, and the policy it is held to there: the profile the
 /// config's `[namespaces]` rules give it (as the daemon would), else the `[daemon]` profile,
 /// with any key its container set explicitly left alone under `explicit-values = keep`.
-struct NamespaceTarget {
+struct EnteredNamespace {
     static let option = OptionSpec(name: "netns", valueName: "name|path|pid",
         help: "Work on another network namespace: a name under /run/netns, an nsfs path, or a PID (its /proc/PID/ns/net).")
 
@@ -22,7 +22,7 @@ struct NamespaceTarget {
     private let daemonProfile: ProfileName
 
     /// The namespace `value` names, entered; prints why not and exits 3 if it cannot be.
-    static func enter(_ value: String, setup: Setup, rules: NamespaceRules, daemonProfile: ProfileName) throws -> NamespaceTarget {
+    static func enter(_ value: String, setup: Setup, rules: NamespaceRules, daemonProfile: ProfileName) throws -> EnteredNamespace {
         let path = NetworkNamespace.path(for: value)
         let inode: UInt64
         switch setup.syscalls.pathStatus(path, true) {
@@ -39,7 +39,7 @@ struct NamespaceTarget {
             throw ExitStatus.systemFailure
         }
         let identity = NamespaceDiscovery(syscalls: setup.syscalls).scan(processes: true).identities[inode] ?? NamespaceIdentity(inode: inode)
-        return NamespaceTarget(tree: SysctlTree(pinned: descriptors, syscalls: setup.syscalls, lock: setup.applyLock()),
+        return EnteredNamespace(tree: SysctlTree(pinned: descriptors, syscalls: setup.syscalls, lock: setup.applyLock()),
                                inode: inode, identity: identity, rules: rules, daemonProfile: daemonProfile)
     }
 
