@@ -7,9 +7,12 @@ as_root() {
 
 # Installs the Debian packages named, if any is missing (apt-get update first).
 ensure_packages() {
-  local missing=()
+  local missing=() state
   for package in "$@"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+    # Captured, then matched: `dpkg-query | grep -q` under the callers' pipefail would fail
+    # when grep's early exit kills dpkg-query with SIGPIPE.
+    state=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)
+    grep -q 'install ok installed' <<<"$state" || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "==> installing ${missing[*]}"
