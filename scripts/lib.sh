@@ -67,3 +67,5 @@ BENCH_PACKAGES=(tuned dbus-daemon python3 lsof iproute2 podman runc busybox-stat
 # The packages the end-to-end tests use to boot a systemd container (root only), and
 # lintian for the package they install there.
 E2E_PACKAGES=(systemd-container debootstrap lintian)
+# The package the stress run (scripts/test --stress) keeps every core busy with.
+STRESS_PACKAGES=(stress-ng)
