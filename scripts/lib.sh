@@ -7,9 +7,12 @@ as_root() {
 
 # Installs the Debian packages named, if any is missing (apt-get update first).
 ensure_packages() {
-  local missing=()
+  local missing=() state
   for package in "$@"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+    # Captured, then matched: `dpkg-query | grep -q` under the callers' pipefail would fail
+    # when grep's early exit kills dpkg-query with SIGPIPE.
+    state=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)
+    grep -q 'install ok installed' <<<"$state" || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "==> installing ${missing[*]}"
@@ -64,3 +67,5 @@ BENCH_PACKAGES=(tuned dbus-daemon python3 lsof iproute2 podman runc busybox-stat
 # The packages the end-to-end tests use to boot a systemd container (root only), and
 # lintian for the package they install there.
 E2E_PACKAGES=(systemd-container debootstrap lintian)
+# The package the stress run (scripts/test --stress) keeps every core busy with.
+STRESS_PACKAGES=(stress-ng)

@@ -21,7 +21,8 @@ CONTAINER_NAME="" NSPAWN_PID="" PID1=""
 # Builds the root once: debootstrap minbase plus systemd, into $1 (atomically).
 build_root() {
   local root=$1 mirror
-  mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+  # (sed -n 1p, not head: it reads to the end, so no SIGPIPE for the writer under pipefail.)
+  mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | sed -n 1p)
   mirror=${mirror:-http://deb.debian.org/debian}
   echo "e2e: building the container root in $root (once; about 40 s) from $mirror"
   rm -rf "$root.tmp"
