@@ -57,4 +57,39 @@ struct DescriptorHygieneTests {
         }
         #expect(findings.isEmpty, "descriptors a child could inherit:\n\(findings.joined(separator: "\n"))")
     }
+
+    /// The shell scripts of the project (a `#!` line naming a shell, or `.sh`), but the one
+    /// that shows the old pattern failing on purpose (`scripts/repro/sigpipe-pipefail`).
+    private static func shellScripts() throws -> [(path: String, lines: [Substring])] {
+        let root = FileList.packageRoot
+        let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+        return try files.filter { !$0.hasPrefix(".build") && !$0.hasPrefix(".git/") && $0 != "scripts/repro/sigpipe-pipefail" }
+            .sorted().compactMap { relative in
+                let path = "\(root)/\(relative)"
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                      relative.hasSuffix(".sh") || (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 64))
+                          .flatMap({ String(decoding: $0, as: UTF8.self).split(separator: "\n").first })
+                          .map({ $0.hasPrefix("#!") && ($0.hasSuffix("bash") || $0.hasSuffix("/sh")) }) == true
+                else { return nil }
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                return (relative, text.split(separator: "\n", omittingEmptySubsequences: false))
+            }
+    }
+
+    /// Issue 25's second class: under `set -o pipefail`, a reader that exits early (`grep -q`,
+    /// `grep -m`, `head`) lets SIGPIPE kill the command before it and turns a found match into
+    /// a failure. No shell script of the project pipes into one; capture the output first.
+    @Test func noShellScriptPipesIntoAnEarlyExitingReader() throws {
+        let readers = ["| grep -q", "|grep -q", "| grep -m", "| head", "|head", "| grep -l"]
+        var findings: [String] = []
+        let scripts = try Self.shellScripts()
+        #expect(scripts.count >= 10, "the scripts were found: \(scripts.map(\.path))")
+        for (path, lines) in scripts {
+            for (number, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).hasPrefix("#") {
+                for reader in readers where line.contains(reader) { findings.append("\(path):\(number + 1): \(line)  [\(reader)]") }
+            }
+        }
+        #expect(findings.isEmpty, "early-exiting readers in pipelines:\n\(findings.joined(separator: "\n"))")
+    }
 }
