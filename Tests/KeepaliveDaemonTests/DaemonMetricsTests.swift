@@ -17,9 +17,7 @@ struct DaemonMetricsTests {
 
         init(_ config: String = serverConfig) throws {
             directory = try TemporaryDirectory("kt-metrics")
-            daemon = try DaemonUnderTest(config: config + "[metrics]\ntextfile = \(directory.url("keepalived-tune.prom"))\n")
-            try daemon.start()
-            guard daemon.waitForNotify({ $0["READY"] == "1" }) != nil else { throw DaemonDidNotStart(journal: daemon.journalText) }
+            daemon = try DaemonUnderTest.started(config: config + "[metrics]\ntextfile = \(directory.url("keepalived-tune.prom"))\n")
         }
 
         /// The file's text once `predicate` holds for it (the daemon writes it at the end of
