@@ -183,16 +183,14 @@ struct DaemonNamespacesTests {
         #expect(second.entry["NETNS"] != pathless.entry["NETNS"])
         // Both have a series of their own (a name taken already gets @INODE), and the
         // exposition stays valid: no two series share labels.
-        let deadline = Date().addingTimeInterval(MessageLog.defaultTimeout)
-        var detection: [String] = []
-        var text = ""
-        while Date() < deadline {
-            text = (try? String(contentsOfFile: metrics.url("kt.prom"), encoding: .utf8)) ?? ""
-            detection = text.split(separator: "\n").filter { $0.hasPrefix("keepalived_tune_dead_peer_detection_seconds{") }.map(String.init)
-            // host, kt-web-1, kt-any-1 and the two sleepers at least
-            if detection.count >= 5 && detection.contains(where: { $0.contains("@") }) { break }
-            usleep(10_000)
+        /// The exposition's dead-peer-detection series, one line each.
+        func detectionSeries(_ text: String) -> [String] {
+            text.split(separator: "\n").filter { $0.hasPrefix("keepalived_tune_dead_peer_detection_seconds{") }.map(String.init)
         }
+        let textfile = try TextfileWatch(metrics.url("kt.prom"))
+        // host, kt-web-1, kt-any-1 and the two sleepers at least
+        let text = textfile.wait { detectionSeries($0).count >= 5 && detectionSeries($0).contains { $0.contains("@") } } ?? textfile.last ?? ""
+        let detection = detectionSeries(text)
         #expect(detection.count >= 5 && Set(detection).count == detection.count, "\(text)")
         #expect(detection.contains { $0.contains("@\(second.entry["NETNS"] ?? "?")\"}") || $0.contains("@\(pathless.entry["NETNS"] ?? "?")\"}") },
                 "\(detection)")

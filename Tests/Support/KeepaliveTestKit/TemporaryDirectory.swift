@@ -54,6 +54,23 @@ public final class TemporaryDirectory: @unchecked Sendable {
         }
     }
 
+    /// The whole file at `path`, read through a close-on-exec descriptor (open O_CLOEXEC,
+    /// read to the end, close), so no child that another thread starts meanwhile holds it.
+    public static func contents(of path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = Glibc.read(fd, &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            if count == 0 { return bytes }
+            bytes += chunk.prefix(count)
+        }
+    }
+
     /// Creates the directory `relative` (and parents); returns the full path.
     @discardableResult
     public func makeDirectory(_ relative: String) throws -> String {
