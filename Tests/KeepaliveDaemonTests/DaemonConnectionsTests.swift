@@ -12,7 +12,7 @@ import Testing
 struct DaemonConnectionsTests {
     @Test func aNamedUnitIsWarnedAboutOnceAndGivenKeepalive() throws {
         let unit = "kt-test-legacy-\(getpid()).service"
-        let daemon = try startedDaemon("""
+        let daemon = try DaemonUnderTest.started(config: """
             [daemon]
             profile = server
             [connections]

@@ -5,27 +5,15 @@ import Testing
 let serverConfig = "[daemon]\nprofile = server\n"
 let serverStatus = "profile server in force: 1800/30/3, dead peers found within 31min 30s"
 
-/// Starts a daemon and waits for its first READY=1; fails the test if it never comes.
-func startedDaemon(_ config: String? = serverConfig, arguments: [String] = [],
-                   environment: [String: String] = [:]) throws -> DaemonUnderTest {
-    let daemon = try DaemonUnderTest(config: config)
-    try daemon.start(arguments, environment: environment)
-    guard daemon.waitForNotify({ $0["READY"] == "1" }) != nil else {
-        throw DaemonDidNotStart(journal: daemon.journalText)
-    }
-    return daemon
-}
-
 @Suite("The daemon as a real child process", .serialized,
        .enabled(if: DaemonUnderTest.unavailableReason == nil, Comment(rawValue: DaemonUnderTest.unavailableReason ?? "")))
 struct DaemonLifecycleTests {
     @Test func readyComesOnlyOnceTheValuesAreInForce() throws {
         let daemon = try DaemonUnderTest(config: serverConfig)
         #expect(try daemon.values() == "7200/75/9")
-        try daemon.start()
-        let ready = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        let ready = try daemon.startAwaitingReady()
         #expect(try daemon.values() == "1800/30/3")
-        #expect(ready.message["STATUS"] == serverStatus)
+        #expect(ready["STATUS"] == serverStatus)
         let applied = try #require(daemon.waitForEvent("applied"))
         #expect(applied.entry["PROFILE"] == "server")
         #expect(applied.entry["EXPECTED"] == "1800/30/3")
@@ -33,7 +21,7 @@ struct DaemonLifecycleTests {
     }
 
     @Test func sighupSendsReloadingWithMonotonicUsecThenReady() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         let before = MonotonicMicroseconds.now()
         daemon.signal(SIGHUP)
         let reloading = try #require(daemon.waitForNotify { $0["RELOADING"] == "1" })
@@ -44,7 +32,7 @@ struct DaemonLifecycleTests {
     }
 
     @Test func aBadReloadKeepsTheLastGoodProfileAndStillAnswersReady() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         try daemon.editConfig("[daemon]\nprofile = server\ncheck-interval = soon\n")
         daemon.signal(SIGHUP)
         let rejected = try #require(daemon.waitForEvent("reload-rejected"), "\(daemon.journalText)")
@@ -60,7 +48,7 @@ struct DaemonLifecycleTests {
     }
 
     @Test func editingTheConfigSwitchesProfileWithoutASignal() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         try daemon.editConfig("[daemon]\nprofile = web\n")
         let applied = try #require(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "web" }), "\(daemon.journalText)")
         #expect(applied.entry["EXPECTED"] == "1800/15/3")
@@ -70,7 +58,7 @@ struct DaemonLifecycleTests {
     }
 
     @Test func anEditorSaveByRenameIsPickedUp() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         try daemon.directory.write(".keepalived-tune.conf.swp", "[daemon]\nprofile = nat\n")
         #expect(rename(daemon.directory.url(".keepalived-tune.conf.swp"), daemon.configPath) == 0)
         #expect(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "nat" }) != nil, "\(daemon.journalText)")
@@ -78,7 +66,7 @@ struct DaemonLifecycleTests {
     }
 
     @Test func aHalfWrittenConfigIsRejectedAndTheCompleteOneApplied() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         try daemon.editConfig("[daemon]\nprofile = we")
         let rejected = try #require(daemon.waitForEvent("reload-rejected"), "\(daemon.journalText)")
         #expect(rejected.entry["CONFIG_LINE"] == "2")
@@ -89,7 +77,7 @@ struct DaemonLifecycleTests {
     }
 
     @Test func editingAProfileInAProfileDirReloads() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         try daemon.directory.write("profiles/server.conf", "[profile]\ndescription = ours\ninclude = server\n[sysctl]\nnet.ipv4.tcp_keepalive_probes = 4\n")
         let applied = try #require(daemon.waitForEvent("applied", where: { $0["EXPECTED"] == "1800/30/4" }), "\(daemon.journalText)")
         #expect(applied.entry["PROFILE"] == "server")
@@ -97,14 +85,14 @@ struct DaemonLifecycleTests {
     }
 
     @Test func aDropInCreatedLaterIsPickedUp() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         try daemon.directory.write("keepalived-tune.conf.d/50-local.conf", "[sysctl]\nnet.ipv4.tcp_keepalive_probes = 6\n")
         #expect(daemon.waitForEvent("applied", where: { $0["EXPECTED"] == "1800/30/6" }) != nil, "\(daemon.journalText)")
         #expect(try daemon.values() == "1800/30/6")
     }
 
     @Test func sigtermSendsStoppingAndExitsZeroLeavingTheProfile() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         daemon.signal(SIGTERM)
         #expect(daemon.waitForNotify { $0["STOPPING"] == "1" } != nil)
         #expect(daemon.waitForExit() == 0)
@@ -113,7 +101,7 @@ struct DaemonLifecycleTests {
     }
 
     @Test func restoreOnStopPutsBackTheValuesFoundAtStart() throws {
-        let daemon = try startedDaemon(serverConfig + "restore-on-stop = yes\n")
+        let daemon = try DaemonUnderTest.started(config: serverConfig + "restore-on-stop = yes\n")
         #expect(try daemon.values() == "1800/30/3")
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit() == 0)
@@ -134,7 +122,7 @@ struct DaemonLifecycleTests {
     }
 
     @Test func runsOnBuiltinDefaultsWithNoConfigFile() throws {
-        let daemon = try startedDaemon(nil)
+        let daemon = try DaemonUnderTest.started(config: nil)
         #expect(try daemon.values() == "7200/75/9")
         #expect(daemon.notify.all.contains { $0["STATUS"]?.hasPrefix("profile default in force: 7200/75/9") == true })
     }
@@ -142,7 +130,7 @@ struct DaemonLifecycleTests {
     /// Signals sent while the daemon is stopped are pending at once when it resumes:
     /// standard signals do not queue, so 51 SIGHUPs and a config edit make exactly one reload.
     @Test func aBurstOfSighupsCollapses() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         #expect(daemon.waitUntilWaiting())
         daemon.signal(SIGSTOP)
         #expect(daemon.waitUntilStopped())
@@ -160,7 +148,7 @@ struct DaemonLifecycleTests {
     }
 
     @Test func watchdogPingsAtHalfTheInterval() throws {
-        let daemon = try startedDaemon(environment: ["WATCHDOG_USEC": "400000"])
+        let daemon = try DaemonUnderTest.started(config: serverConfig, environment: ["WATCHDOG_USEC": "400000"])
         let first = try #require(daemon.waitForNotify { $0["WATCHDOG"] == "1" })
         #expect(daemon.waitForNotify(from: first.index + 1) { $0["WATCHDOG"] == "1" } != nil)
     }
@@ -178,12 +166,6 @@ struct DaemonLifecycleTests {
         #expect(conflict.entry["EXPECTED"] == "1800")
         #expect(daemon.journal.all.filter { $0["EVENT"] == "sysctl-conflict" }.count == 1)
     }
-}
-
-/// The daemon never sent READY=1.
-struct DaemonDidNotStart: Error, CustomStringConvertible {
-    let journal: String
-    var description: String { "no READY=1; journal:\n\(journal)" }
 }
 
 /// CLOCK_MONOTONIC as the daemon reads it.

@@ -17,25 +17,16 @@ struct DaemonMetricsTests {
 
         init(_ config: String = serverConfig) throws {
             directory = try TemporaryDirectory("kt-metrics")
-            daemon = try DaemonUnderTest(config: config + "[metrics]\ntextfile = \(directory.url("keepalived-tune.prom"))\n")
-            try daemon.start()
-            guard daemon.waitForNotify({ $0["READY"] == "1" }) != nil else { throw DaemonDidNotStart(journal: daemon.journalText) }
+            daemon = try DaemonUnderTest.started(config: config + "[metrics]\ntextfile = \(directory.url("keepalived-tune.prom"))\n")
         }
 
         /// The file's text once `predicate` holds for it (the daemon writes it at the end of
-        /// the loop turn that logged what the test waits for).
+        /// the loop turn that logged what the test waits for): as it is, then each version
+        /// renamed over it.
         func await(_ what: String, _ predicate: (Exposed) -> Bool) throws -> Exposed {
-            let deadline = Date().addingTimeInterval(MessageLog.defaultTimeout)
-            var last: Exposed?
-            while Date() < deadline {
-                if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                    let exposed = Exposed(text)
-                    if predicate(exposed) { return exposed }
-                    last = exposed
-                }
-                usleep(10_000)
-            }
-            Issue.record("the metrics never showed \(what); last:\n\(last?.text ?? "(no file)")\n\(daemon.journalText)")
+            let textfile = try TextfileWatch(path)
+            if let text = textfile.wait(until: { predicate(Exposed($0)) }) { return Exposed(text) }
+            Issue.record("the metrics never showed \(what); last:\n\(textfile.last ?? "(no file)")\n\(daemon.journalText)")
             throw MetricsNotSeen()
         }
     }
@@ -212,10 +203,7 @@ struct DaemonMetricsTests {
         let metered = try Metered()
         let daemon = metered.daemon
         _ = try metered.await("the profile in force") { $0.values() == "1800/30/3" }
-        let watch = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        try #require(watch >= 0)
-        defer { close(watch) }
-        try #require(inotify_add_watch(watch, metered.directory.path, UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO)) >= 0)
+        let watch = try DirectoryWatch(metered.directory.path, mask: UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO))
         let stop = StopFlag()
         let path = metered.path
         final class Reads: @unchecked Sendable {
@@ -246,25 +234,11 @@ struct DaemonMetricsTests {
         stop.raise()
         finished.wait()
         #expect(reads.partial.isEmpty, "\(reads.partial.count) partial reads, the first:\n\(reads.partial.first ?? "")")
-        // Every event on the directory: (mask, name).
-        var events: [(UInt32, String)] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(watch, &buffer, buffer.count)
-            guard count > 0 else { break }
-            var offset = 0
-            while offset < count {
-                let (mask, length) = buffer.withUnsafeBytes { raw in
-                    (raw.load(fromByteOffset: offset + 4, as: UInt32.self), Int(raw.load(fromByteOffset: offset + 12, as: UInt32.self)))
-                }
-                let name = String(decoding: buffer[(offset + 16)..<(offset + 16 + length)].prefix { $0 != 0 }, as: UTF8.self)
-                events.append((mask, name))
-                offset += 16 + length
-            }
-        }
-        let onFile = events.filter { $0.1 == "keepalived-tune.prom" }
-        #expect(onFile.contains { $0.0 & UInt32(IN_MOVED_TO) != 0 }, "the file was not replaced during the storm: \(events)")
-        #expect(!onFile.contains { $0.0 & UInt32(IN_MODIFY | IN_CLOSE_WRITE) != 0 }, "the file was written in place: \(onFile)")
+        // Every event on the directory.
+        let events = watch.pendingEvents()
+        let onFile = events.filter { $0.name == "keepalived-tune.prom" }
+        #expect(onFile.contains { $0.mask & UInt32(IN_MOVED_TO) != 0 }, "the file was not replaced during the storm: \(events)")
+        #expect(!onFile.contains { $0.mask & UInt32(IN_MODIFY | IN_CLOSE_WRITE) != 0 }, "the file was written in place: \(onFile)")
         // (How many versions the reader met depends on scheduling; that files were replaced
         // during the storm is what the watch below counts.)
         #expect(reads.count > 0, "the reader never read the file")

@@ -23,13 +23,6 @@ struct DaemonNamespacesTests {
 
         """
 
-    func started(_ config: String, pidNamespace: Bool = false, environment: [String: String] = [:]) throws -> DaemonUnderTest {
-        let daemon = try DaemonUnderTest(config: config, pidNamespace: pidNamespace)
-        try daemon.start(environment: environment)
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" }, "\(daemon.journalText)")
-        return daemon
-    }
-
     func add(_ daemon: DaemonUnderTest, _ name: String) throws {
         let result = try daemon.runInMountNamespace(["ip", "netns", "add", name])
         #expect(result.status == 0, "\(result)")
@@ -53,7 +46,7 @@ struct DaemonNamespacesTests {
     }
 
     @Test func anIpNetnsAddedAfterStartComesUnderItsRuleAndStaysThere() throws {
-        let daemon = try started(Self.matching)
+        let daemon = try DaemonUnderTest.started(config: Self.matching)
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         // The unmatched one first: by the time the others are adopted, it has been seen.
         try add(daemon, "kt-other-\(suffix)")
@@ -83,7 +76,7 @@ struct DaemonNamespacesTests {
     }
 
     @Test func aDestroyedNamespaceIsDroppedAndNothingOfItRemains() throws {
-        let daemon = try started(Self.matching)
+        let daemon = try DaemonUnderTest.started(config: Self.matching)
         try add(daemon, "kt-web-gone")
         let adoption = try adopted(daemon, "kt-web-gone")
         let inode = try #require(adoption.entry["NETNS"])
@@ -107,7 +100,7 @@ struct DaemonNamespacesTests {
     }
 
     @Test func aReloadThatNoLongerSelectsANamespaceLeavesItAsItIs() throws {
-        let daemon = try started(Self.matching)
+        let daemon = try DaemonUnderTest.started(config: Self.matching)
         try add(daemon, "kt-web-kept")
         let adoption = try adopted(daemon, "kt-web-kept")
         try daemon.editConfig(serverConfig + "check-interval = 1s\n[namespaces]\nmanage = matching\n[namespaces.rules]\nnat = netns:kt-nat-*\n")
@@ -123,7 +116,7 @@ struct DaemonNamespacesTests {
     }
 
     @Test func restoreOnStopPutsEachNamespaceBack() throws {
-        let daemon = try started(Self.matching.replacingOccurrences(of: "check-interval = 1s\n", with: "check-interval = 1s\nrestore-on-stop = yes\n"))
+        let daemon = try DaemonUnderTest.started(config: Self.matching.replacingOccurrences(of: "check-interval = 1s\n", with: "check-interval = 1s\nrestore-on-stop = yes\n"))
         try add(daemon, "kt-nat-restore")
         _ = try adopted(daemon, "kt-nat-restore")
         #expect(try daemon.values(inNetns: "kt-nat-restore") == "1800/75/9")
@@ -157,7 +150,7 @@ struct DaemonNamespacesTests {
     /// profile are honoured.
     @Test func manageAllReachesEveryNamespaceButTheExcluded() throws {
         let metrics = try TemporaryDirectory("kt-metrics")
-        let daemon = try started(serverConfig + """
+        let daemon = try DaemonUnderTest.started(config: serverConfig + """
             check-interval = 1s
             [metrics]
             textfile = \(metrics.url("kt.prom"))
@@ -190,16 +183,14 @@ struct DaemonNamespacesTests {
         #expect(second.entry["NETNS"] != pathless.entry["NETNS"])
         // Both have a series of their own (a name taken already gets @INODE), and the
         // exposition stays valid: no two series share labels.
-        let deadline = Date().addingTimeInterval(MessageLog.defaultTimeout)
-        var detection: [String] = []
-        var text = ""
-        while Date() < deadline {
-            text = (try? String(contentsOfFile: metrics.url("kt.prom"), encoding: .utf8)) ?? ""
-            detection = text.split(separator: "\n").filter { $0.hasPrefix("keepalived_tune_dead_peer_detection_seconds{") }.map(String.init)
-            // host, kt-web-1, kt-any-1 and the two sleepers at least
-            if detection.count >= 5 && detection.contains(where: { $0.contains("@") }) { break }
-            usleep(10_000)
+        /// The exposition's dead-peer-detection series, one line each.
+        func detectionSeries(_ text: String) -> [String] {
+            text.split(separator: "\n").filter { $0.hasPrefix("keepalived_tune_dead_peer_detection_seconds{") }.map(String.init)
         }
+        let textfile = try TextfileWatch(metrics.url("kt.prom"))
+        // host, kt-web-1, kt-any-1 and the two sleepers at least
+        let text = textfile.wait { detectionSeries($0).count >= 5 && detectionSeries($0).contains { $0.contains("@") } } ?? textfile.last ?? ""
+        let detection = detectionSeries(text)
         #expect(detection.count >= 5 && Set(detection).count == detection.count, "\(text)")
         #expect(detection.contains { $0.contains("@\(second.entry["NETNS"] ?? "?")\"}") || $0.contains("@\(pathless.entry["NETNS"] ?? "?")\"}") },
                 "\(detection)")
@@ -212,7 +203,7 @@ struct DaemonNamespacesTests {
     /// Without CAP_SYS_ADMIN (the default unit's bounding set), the daemon says exactly what
     /// is missing at start and keeps its own namespace in force.
     @Test func withoutTheCapabilitiesItSaysWhatIsMissingAndKeepsItsOwnNamespace() throws {
-        let daemon = try started(Self.matching, environment: ["KT_WRAPPER": "setpriv --bounding-set -sys_admin,-sys_ptrace --inh-caps -sys_admin,-sys_ptrace"])
+        let daemon = try DaemonUnderTest.started(config: Self.matching, environment: ["KT_WRAPPER": "setpriv --bounding-set -sys_admin,-sys_ptrace --inh-caps -sys_admin,-sys_ptrace"])
         let limited = try #require(daemon.waitForEvent("namespaces-limited"), "\(daemon.journalText)")
         #expect(limited.entry["MISSING"]?.contains("CAP_SYS_ADMIN") == true, "\(limited.entry)")
         #expect(limited.entry["MISSING"]?.contains("CAP_SYS_PTRACE") == true)

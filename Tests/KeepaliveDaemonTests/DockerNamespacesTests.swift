@@ -13,9 +13,7 @@ import Testing
 struct DockerNamespacesTests {
     @Test func aMatchingContainerGetsItsProfileAndAnExplicitValueIsKept() throws {
         let prefix = testNamePrefix()
-        let daemon = try DaemonUnderTest(config: containerRulesConfig(web: "docker:\(prefix)-web-*"))
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        let daemon = try DaemonUnderTest.started(config: containerRulesConfig(web: "docker:\(prefix)-web-*"))
         let docker = try DockerEngine(prefix: prefix, mountNamespaceOf: daemon)
         defer { docker.stop() }
 

@@ -22,7 +22,7 @@ func provokeContest(_ daemon: DaemonUnderTest) throws -> (entry: [String: String
        .enabled(if: DaemonUnderTest.unavailableReason == nil, Comment(rawValue: DaemonUnderTest.unavailableReason ?? "")))
 struct DriftTests {
     @Test func sysctlWIsDetectedAndCorrectedWithStructuredEntries() throws {
-        let daemon = try startedDaemon(inotifyOnlyConfig)
+        let daemon = try DaemonUnderTest.started(config: inotifyOnlyConfig)
         let result = try daemon.runInNamespace(["sysctl", "-q", "-w", "net.ipv4.tcp_keepalive_time=7200"])
         #expect(result.status == 0, "\(result)")
         let drift = try #require(daemon.waitForEvent("drift"), "\(daemon.journalText)")
@@ -46,9 +46,7 @@ struct DriftTests {
 
     /// Without a journal (containers, supervisors), the fields still reach the reader.
     @Test func aDriftUnderConsoleLoggingPrintsTheEventsFields() throws {
-        let daemon = try DaemonUnderTest(config: inotifyOnlyConfig, sink: .console)
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        let daemon = try DaemonUnderTest.started(config: inotifyOnlyConfig, sink: .console)
         try daemon.write("tcp_keepalive_time", 99)
         let line = try #require(daemon.console.wait { $0["LINE"]?.contains("[EVENT=drift") == true }?.message["LINE"],
                                 "\(daemon.console.all)")
@@ -58,7 +56,7 @@ struct DriftTests {
     }
 
     @Test func everyFieldNameIsValidForJournald() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         try daemon.write("tcp_keepalive_probes", 9)
         _ = try #require(daemon.waitForEvent("corrected"))
         let names = Set(daemon.journal.all.flatMap(\.keys))
@@ -71,7 +69,7 @@ struct DriftTests {
     /// A write through a second procfs mount of the same network namespace raises no
     /// inotify event for the daemon's watch: only the periodic re-read can find it.
     @Test func aWriteInotifyCannotSeeIsFoundByTheReRead() throws {
-        let daemon = try startedDaemon(serverConfig + "check-interval = 1s\n")
+        let daemon = try DaemonUnderTest.started(config: serverConfig + "check-interval = 1s\n")
         let mountPoint = try daemon.directory.makeDirectory("proc2")
         let result = try daemon.runInNamespace(["unshare", "-m", "sh", "-c",
             "mount -t proc proc \"$0\" && echo 7200 > \"$0/sys/net/ipv4/tcp_keepalive_time\"", mountPoint])
@@ -82,7 +80,7 @@ struct DriftTests {
     }
 
     @Test func warnModeReportsAndKeepsStatusShowingTheDrift() throws {
-        let daemon = try startedDaemon(inotifyOnlyConfig + "on-drift = warn\n")
+        let daemon = try DaemonUnderTest.started(config: inotifyOnlyConfig + "on-drift = warn\n")
         try daemon.write("tcp_keepalive_intvl", 75)
         let drift = try #require(daemon.waitForEvent("drift"))
         #expect(drift.entry["SYSCTL"] == "net.ipv4.tcp_keepalive_intvl")
@@ -96,7 +94,7 @@ struct DriftTests {
     }
 
     @Test func aContestedValueBacksOffWithOneAlert() throws {
-        let daemon = try startedDaemon(inotifyOnlyConfig)
+        let daemon = try DaemonUnderTest.started(config: inotifyOnlyConfig)
         let contested = try provokeContest(daemon)
         #expect(contested.entry["SYSCTL"] == "net.ipv4.tcp_keepalive_time")
         #expect(contested.entry["RESETS"] == "6")

@@ -14,7 +14,7 @@ struct HostileHostTests {
     /// queue, and the config edit made next is lost with the other events. On resuming,
     /// the overflow is reported, the config is read again and every value re-checked.
     @Test func anInotifyQueueOverflowIsReportedAndTheConfigReadAgain() throws {
-        let daemon = try startedDaemon(inotifyOnlyConfig)
+        let daemon = try DaemonUnderTest.started(config: inotifyOnlyConfig)
         #expect(daemon.waitUntilWaiting())
         daemon.signal(SIGSTOP)
         #expect(daemon.waitUntilStopped())
@@ -40,7 +40,7 @@ struct HostileHostTests {
     /// end: a reload still goes ahead within the write grace period (the rewritten file is
     /// valid, so it is applied; an invalid one would be rejected as usual).
     @Test func endlessRewritesOfAProfileCannotStarveAReload() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         let profile = daemon.directory.url("profiles/busy.conf")
         let stop = StopFlag()
         let writerDone = DispatchSemaphore(value: 0)
@@ -79,8 +79,7 @@ struct HostileHostTests {
     @Test func anEmptiedDropInIsHeldBackLikeAnEmptiedConfig() throws {
         let daemon = try DaemonUnderTest(config: serverConfig)
         let dropIn = try daemon.directory.write("keepalived-tune.conf.d/50-local.conf", "[sysctl]\nnet.ipv4.tcp_keepalive_probes = 6\n")
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try daemon.startAwaitingReady()
         #expect(try daemon.values() == "1800/30/6")
         try daemon.directory.write("keepalived-tune.conf.d/50-local.conf", "")
         let rejected = try #require(daemon.waitForEvent("reload-rejected"), "\(daemon.journalText)")
@@ -96,8 +95,7 @@ struct HostileHostTests {
     @Test func applyWhileTheDaemonEnforcesAnotherProfileSaysSoAndIsNeverAContest() throws {
         let daemon = try DaemonUnderTest(config: inotifyOnlyConfig)
         let runtime = daemon.directory.url("run")
-        try daemon.start(["--runtime-dir", runtime])
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try daemon.startAwaitingReady(["--runtime-dir", runtime])
         var from = 0
         for round in 1...7 {
             let apply = try daemon.runInNamespace([ChildProcess.keepalivedTune, "apply", "default", "--runtime-dir", runtime,
@@ -121,8 +119,7 @@ struct HostileHostTests {
         try daemon.directory.write("cm/..2026_12_02_a/keepalived-tune.conf", serverConfig)
         try FileManager.default.createSymbolicLink(atPath: "\(directory)/..data", withDestinationPath: "..2026_12_02_a")
         try FileManager.default.createSymbolicLink(atPath: daemon.configPath, withDestinationPath: "..data/keepalived-tune.conf")
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try daemon.startAwaitingReady()
         #expect(try daemon.values() == "1800/30/3")
         // What kubelet does: a new timestamped directory, a new link, renamed over ..data.
         try daemon.directory.write("cm/..2026_12_02_b/keepalived-tune.conf", "[daemon]\nprofile = nat\n")
@@ -140,8 +137,7 @@ struct HostileHostTests {
         let daemon = try DaemonUnderTest(config: nil)
         let real = try daemon.directory.write("elsewhere/real.conf", serverConfig)
         try FileManager.default.createSymbolicLink(atPath: daemon.configPath, withDestinationPath: real)
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try daemon.startAwaitingReady()
         try daemon.directory.write("elsewhere/real.conf", "[daemon]\nprofile = nat\n")
         #expect(daemon.waitForEvent("applied", where: { $0["PROFILE"] == "nat" }) != nil, "\(daemon.journalText)")
     }
@@ -153,8 +149,7 @@ struct HostileHostTests {
         try daemon.directory.write("drop-a/10.conf", "[sysctl]\nnet.ipv4.tcp_keepalive_probes = 4\n")
         try daemon.directory.write("drop-b/10.conf", "[sysctl]\nnet.ipv4.tcp_keepalive_probes = 5\n")
         try FileManager.default.createSymbolicLink(atPath: daemon.configPath + ".d", withDestinationPath: daemon.directory.url("drop-a"))
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try daemon.startAwaitingReady()
         #expect(try daemon.values() == "1800/30/4")
         try FileManager.default.createSymbolicLink(atPath: daemon.configPath + ".d.new", withDestinationPath: daemon.directory.url("drop-b"))
         #expect(rename(daemon.configPath + ".d.new", daemon.configPath + ".d") == 0)
@@ -184,9 +179,7 @@ struct HostileHostTests {
     /// The drift line gets EPIPE instead of killing the daemon with SIGPIPE, and the drift
     /// still shows in the status.
     @Test func aClosedStderrDoesNotKillTheDaemon() throws {
-        let daemon = try DaemonUnderTest(config: inotifyOnlyConfig + "on-drift = warn\n", sink: .consoleClosed)
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        let daemon = try DaemonUnderTest.started(config: inotifyOnlyConfig + "on-drift = warn\n", sink: .consoleClosed)
         try daemon.write("tcp_keepalive_intvl", 75)
         #expect(daemon.waitForNotify { $0["STATUS"]?.hasPrefix("DRIFT") == true } != nil)
         #expect(daemon.isRunning)
@@ -197,7 +190,7 @@ struct HostileHostTests {
     /// #7: `WATCHDOG_USEC=1` would mean a ping on every turn of the loop (thousands a
     /// second). The period is clamped to a floor, and the log says so once.
     @Test func aTinyWatchdogIntervalIsClampedAndSaidOnce() throws {
-        let daemon = try startedDaemon(environment: ["WATCHDOG_USEC": "1"])
+        let daemon = try DaemonUnderTest.started(config: serverConfig, environment: ["WATCHDOG_USEC": "1"])
         let clamped = try #require(daemon.waitForEvent("watchdog-clamped"), "\(daemon.journalText)")
         #expect(clamped.entry["MESSAGE"]?.contains("WATCHDOG_USEC=1") == true)
         let first = try #require(daemon.waitForNotify { $0["WATCHDOG"] == "1" })

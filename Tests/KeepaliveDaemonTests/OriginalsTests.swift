@@ -14,8 +14,7 @@ struct OriginalsSurviveACrashTests {
     @Test func aCrashAndRestartStillRestoresTheTrueOriginals() throws {
         let daemon = try DaemonUnderTest(config: serverConfig + "restore-on-stop = yes\n")
         let runtime = daemon.directory.url("run")
-        try daemon.start(["--runtime-dir", runtime])
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try daemon.startAwaitingReady(["--runtime-dir", runtime])
         #expect(try daemon.values() == "1800/30/3")
         let saved = try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8)
         #expect(saved.contains("net.ipv4.tcp_keepalive_time 7200"))
@@ -33,8 +32,7 @@ struct OriginalsSurviveACrashTests {
     @Test func withoutRestoreOnStopACrashChangesNothing() throws {
         let daemon = try DaemonUnderTest(config: serverConfig)
         let runtime = daemon.directory.url("run")
-        try daemon.start(["--runtime-dir", runtime])
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        try daemon.startAwaitingReady(["--runtime-dir", runtime])
         try crashRestartAndStop(daemon, runtime: runtime)
         #expect(try daemon.values() == "1800/30/3")
         #expect(try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8).contains("tcp_keepalive_time 7200"))
@@ -62,9 +60,7 @@ struct OriginalsSurviveACrashTests {
 /// its READY=1, then stops it cleanly with SIGTERM.
 func crashRestartAndStop(_ daemon: DaemonUnderTest, runtime: String) throws {
     #expect(daemon.crash())
-    let ready = daemon.notify.all.count
-    try daemon.start(["--runtime-dir", runtime])
-    _ = try #require(daemon.waitForNotify(from: ready) { $0["READY"] == "1" })
+    try daemon.startAwaitingReady(["--runtime-dir", runtime])
     daemon.signal(SIGTERM)
     #expect(daemon.waitForExit() == 0)
 }

@@ -12,9 +12,7 @@ struct PodmanNamespacesTests {
     @Test func aMatchingContainerGetsItsProfileAndAnExplicitValueIsKept() throws {
         let podman = try PodmanContainers()
         defer { podman.removeAll() }
-        let daemon = try DaemonUnderTest(config: containerRulesConfig(web: "podman:\(podman.prefix)-web-*"))
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        let daemon = try DaemonUnderTest.started(config: containerRulesConfig(web: "podman:\(podman.prefix)-web-*"))
 
         let other = try podman.run("other")
         let plain = try podman.run("web-plain")

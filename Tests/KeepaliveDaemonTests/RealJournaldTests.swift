@@ -8,9 +8,7 @@ import Testing
                 Comment(rawValue: DaemonUnderTest.journaldUnavailableReason ?? "")))
 struct RealJournaldTests {
     @Test func driftAndCorrectionReachJournaldWithEveryField() throws {
-        let daemon = try DaemonUnderTest(config: serverConfig, sink: .journald)
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" }, "no READY=1")
+        let daemon = try DaemonUnderTest.started(config: serverConfig, sink: .journald)
         let journal = try JournalFollower(directory: daemon.journalDirectory)
         let applied = try #require(journal.entries.wait { $0["EVENT"] == "applied" })
         #expect(applied.message["PROFILE"] == "server")

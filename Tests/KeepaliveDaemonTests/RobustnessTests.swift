@@ -19,7 +19,7 @@ func writeInTwoHalves(_ path: String, _ text: String) {
        .enabled(if: DaemonUnderTest.unavailableReason == nil, Comment(rawValue: DaemonUnderTest.unavailableReason ?? "")))
 struct RobustnessTests {
     @Test func aSighupStormWhileTheConfigIsRewrittenEndsOnTheLastCompleteConfig() throws {
-        let daemon = try startedDaemon()
+        let daemon = try DaemonUnderTest.started(config: serverConfig)
         // Warm up once (first reload touches code and allocates for good), then take the baseline.
         daemon.signal(SIGHUP)
         _ = try #require(daemon.waitForNotify { $0["RELOADING"] == "1" })
@@ -70,10 +70,8 @@ struct RobustnessTests {
     }
 
     @Test func aDeletedProfileIsReportedAndTheLastGoodOneKept() throws {
-        let daemon = try DaemonUnderTest(config: "[daemon]\nprofile = custom\n",
-                                         profiles: ["custom": "[profile]\ninclude = server\n[sysctl]\nnet.ipv4.tcp_keepalive_probes = 4\n"])
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        let daemon = try DaemonUnderTest.started(config: "[daemon]\nprofile = custom\n",
+                                                 profiles: ["custom": "[profile]\ninclude = server\n[sysctl]\nnet.ipv4.tcp_keepalive_probes = 4\n"])
         #expect(try daemon.values() == "1800/30/4")
         try FileManager.default.removeItem(atPath: daemon.directory.url("profiles/custom.conf"))
         let rejected = try #require(daemon.waitForEvent("reload-rejected"), "\(daemon.journalText)")
@@ -83,10 +81,8 @@ struct RobustnessTests {
     }
 
     @Test func aProfileReplacedByASymlinkOutOfThePathIsRefused() throws {
-        let daemon = try DaemonUnderTest(config: "[daemon]\nprofile = custom\n",
-                                         profiles: ["custom": "[profile]\ninclude = server\n"])
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        let daemon = try DaemonUnderTest.started(config: "[daemon]\nprofile = custom\n",
+                                                 profiles: ["custom": "[profile]\ninclude = server\n"])
         let outside = try daemon.directory.write("elsewhere/evil.conf", "[profile]\ninclude = default\n")
         let link = daemon.directory.url("profiles/.custom.tmp")
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: outside)
@@ -97,9 +93,7 @@ struct RobustnessTests {
     }
 
     @Test func theConfigDirectoryRemovedAndRecreated() throws {
-        let daemon = try DaemonUnderTest(config: "[daemon]\nprofile = server\n", configDirectory: "etc")
-        try daemon.start()
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
+        let daemon = try DaemonUnderTest.started(config: "[daemon]\nprofile = server\n", configDirectory: "etc")
         try FileManager.default.removeItem(atPath: daemon.configDirectory)
         let rejected = try #require(daemon.waitForEvent("reload-rejected"), "\(daemon.journalText)")
         #expect(rejected.entry["DIAGNOSTIC"] == "config-removed")
@@ -115,7 +109,7 @@ struct RobustnessTests {
     /// inotify watch is paused), so the fight costs no wake-ups. Counted, not timed: the
     /// CPU figure is in bench/run.
     @Test func aContestedValueCostsNoWakeUpsDuringItsBackOff() throws {
-        let daemon = try startedDaemon(inotifyOnlyConfig)
+        let daemon = try DaemonUnderTest.started(config: inotifyOnlyConfig)
         let contested = try provokeContest(daemon)
         #expect(contested.entry["SYSCTL"] == "net.ipv4.tcp_keepalive_time")
         #expect(daemon.waitUntilWaiting(), "the daemon did not go back to sleep")

@@ -31,12 +31,13 @@ struct BadInputCatalogueTests {
         #expect(BadInputFixture.all.count >= 40)
     }
 
-    /// Copies the fixture into a harness (config, profiles, drop-ins) and returns it.
+    /// Copies the fixture into a harness (config, profiles, drop-ins) and returns it. The
+    /// copies get modes 0644 and 0755, whatever the checkout's umask gave the fixtures.
     func harness(for fixture: BadInputFixture) throws -> CLIHarness {
         let harness = try CLIHarness()
         try FileManager.default.removeItem(atPath: harness.profileDirectory)
         for item in try FileManager.default.contentsOfDirectory(atPath: fixture.directory) where item != "expect" {
-            try FileManager.default.copyItem(atPath: "\(fixture.directory)/\(item)", toPath: harness.directory.url(item))
+            try harness.directory.copy("\(fixture.directory)/\(item)", to: item)
         }
         if !FileManager.default.fileExists(atPath: harness.profileDirectory) {
             try harness.directory.makeDirectory("profiles")
@@ -55,6 +56,24 @@ struct BadInputCatalogueTests {
             #expect(line?.hasSuffix("[\(fixture.code)]") == true, "\(command) wanted \(location)… [\(fixture.code)]:\n\(result.stderr)")
         }
         #expect(try harness.sysctl.compact() == "7200/75/9", "a rejected config wrote to the sysctls")
+    }
+
+    /// The copies above are 0644 under any umask; the product still refuses a config that
+    /// its group may write (as a umask-002 checkout's fixtures are), with its own diagnostic,
+    /// whatever the config says, and writes nothing. Strict modes are a root's.
+    @Test(.enabled(if: geteuid() == 0, "strict modes apply when running as root"))
+    func aGroupWritableConfigIsRefusedWithItsDiagnostic() throws {
+        let harness = try CLIHarness()
+        try harness.config("[daemon]\nprofile = server\n")
+        try #require(chmod(harness.configPath, 0o664) == 0)
+        for command in ["check", "apply", "verify"] {
+            let result = try harness.run(command)
+            #expect(result.status == 2, "\(command): \(result)")
+            #expect(result.stderr.contains("\(harness.configPath): error: is writable by group or others (mode 664); refusing it, "
+                + "since whoever can write it controls the keepalive settings (fix: chmod go-w '\(harness.configPath)') [insecure-permissions]"),
+                "\(command): \(result.stderr)")
+        }
+        #expect(try harness.sysctl.compact() == "7200/75/9", "a refused config wrote to the sysctls")
     }
 
     @Test func aTenMegabyteFileIsRefusedAtTheLineWhereItCrosses64KiB() throws {

@@ -98,10 +98,13 @@ struct InvalidInputTests {
         #expect(result.stdout.contains("profile:  web (1800/15/3)"))
     }
 
+    /// Checked as copies with modes 0644 and 0755: a checkout's files may be group-writable
+    /// (umask 002), and a root's strict modes refuse them.
     @Test func checkPassesTheShippedConfig() throws {
-        let shipped = FileList.packageRoot + "/etc/keepalived-tune.conf"
+        let copies = try TemporaryDirectory("kt-shipped")
+        let shipped = try copies.copy(FileList.packageRoot + "/etc/keepalived-tune.conf", to: "keepalived-tune.conf")
         let result = try ChildProcess.run([ChildProcess.keepalivedTune, "check", "--config", shipped,
-                                           "--profile-dir", FileList.packageRoot + "/profiles"])
+                                           "--profile-dir", try copies.copy(FileList.packageRoot + "/profiles", to: "profiles")])
         #expect(result.status == 0, "\(result)")
         #expect(result.stderr.isEmpty)
         #expect(result.stdout.contains("profile:  server (1800/30/3)"))

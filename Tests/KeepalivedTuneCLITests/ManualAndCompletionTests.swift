@@ -85,6 +85,17 @@ struct ManPageTests {
 /// and profile names from the live search path (`list --names`).
 @Suite("Shell completions")
 struct CompletionTests {
+    /// This test's copy of the shipped profiles, with modes 0644 and 0755: a checkout's may
+    /// be group-writable (umask 002), and a root's strict modes refuse such files.
+    let shipped: TemporaryDirectory
+    var profiles: String { shipped.url("profiles") }
+
+    /// Copies the shipped profiles; the copy goes with the test.
+    init() throws {
+        shipped = try TemporaryDirectory("kt-shipped")
+        try shipped.copy(Declared.profiles, to: "profiles")
+    }
+
     /// The built binary first on PATH, as the completions call `keepalived-tune`.
     static var environment: [String: String] {
         ChildProcess.environment(["PATH": "\(ChildProcess.productsDirectory):" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")])
@@ -110,8 +121,8 @@ struct CompletionTests {
         for (name, options) in Declared.commands {
             #expect(try Set(bash(["keepalived-tune", name, "--"])) == options, "\(name)")
         }
-        #expect(try bash(["keepalived-tune", "show", "--profile-dir", Declared.profiles, ""]) == ["default", "nat", "server", "web"])
-        #expect(try bash(["keepalived-tune", "apply", "--profile-dir", Declared.profiles, "w"]) == ["web"])
+        #expect(try bash(["keepalived-tune", "show", "--profile-dir", profiles, ""]) == ["default", "nat", "server", "web"])
+        #expect(try bash(["keepalived-tune", "apply", "--profile-dir", profiles, "w"]) == ["web"])
         #expect(try bash(["keepalived-tune", "run", "--log-target", ""]) == ["auto", "journal", "console"])
         #expect(try bash(["keepalived-tune", "status", "--pro"]) == ["--profile-dir", "--prometheus"])
     }
@@ -130,7 +141,7 @@ struct CompletionTests {
         for (name, options) in Declared.commands {
             #expect(try Set(fish("keepalived-tune \(name) --")) == options, "\(name)")
         }
-        #expect(try fish("keepalived-tune show --profile-dir \(Declared.profiles) ") == ["default", "nat", "server", "web"])
+        #expect(try fish("keepalived-tune show --profile-dir \(profiles) ") == ["default", "nat", "server", "web"])
     }
 
     /// zsh under compinit in a zpty, Tab pressed after `keepalived-tune `: the subcommands
@@ -160,7 +171,7 @@ struct CompletionTests {
     }
 
     @Test func listNamesIsQuietAndMachineReadable() throws {
-        let result = try ChildProcess.run([ChildProcess.keepalivedTune, "list", "--names", "--profile-dir", Declared.profiles,
+        let result = try ChildProcess.run([ChildProcess.keepalivedTune, "list", "--names", "--profile-dir", profiles,
                                            "--config", "/nonexistent/keepalived-tune.conf"])
         #expect(result.status == 0 && result.stderr.isEmpty, "\(result)")
         #expect(result.stdout == "default\nnat\nserver\nweb\n")
