@@ -77,25 +77,19 @@ struct ConnectionAuditorTests {
             try #require(written.wait(timeout: .now() + MessageLog.defaultTimeout) == .success, "the textfile was never written")
             return try String(contentsOfFile: directory.url("keepalived-tune.prom"), encoding: .utf8)
         }
-
-        /// How many threads of this process are in the namespace now.
-        func threadsInside() throws -> Int {
-            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").filter { task in
-                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/task/\(task)/ns/net")) == link
-            }.count
-        }
     }
 
     /// A connection without keepalive, made in the namespace: the first audit warns about
     /// its two ends (alert-never-reaped = 0) and writes their counts to the textfile; stop()
-    /// ends the thread, and with it the last of this process's threads that the auditor
-    /// started in the namespace.
+    /// joins the thread. (That the audit ran in the namespace shows in what it found: the
+    /// dump is the namespace's own. No thread count is compared: any thread a thread in the
+    /// namespace starts, a Dispatch worker among them, inherits it, so the count is not the
+    /// auditor's alone and made this test flaky.)
     @Test func anAuditOnItsThreadReportsTheNamespacesConnections() throws {
         let audited = try Audited()
         let connection = try audited.namespace.run { try LoopbackConnection(port: 41_600) }
         defer { connection.close() }
         try audited.publishOnce()
-        let before = try audited.threadsInside()
         try audited.start("audit-interval = 1h\nalert-never-reaped = 0\n")
         let alert = try #require(audited.logged.await("connections-unreaped"), "\(audited.logged.events)")
         #expect(alert["COUNT"] == "2" && alert["PID"] == String(getpid()), "\(alert)")
@@ -104,9 +98,7 @@ struct ConnectionAuditorTests {
         let lines = text.split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("keepalived_tune_connections{") && $0.hasSuffix(",state=\"established\",keepalive=\"off\"} 2") }, "\(text)")
         #expect(lines.contains { $0.hasPrefix("keepalived_tune_connections_never_reaped{") && $0.hasSuffix("} 2") }, "\(text)")
-        #expect(try audited.threadsInside() == before + 1, "the audit's thread runs in the namespace")
-        audited.stop()
-        #expect(try audited.threadsInside() == before, "stop() ended the thread")
+        audited.stop()   // returns once the thread is joined: it has ended
         #expect(audited.logged.events.filter { $0["EVENT"] == "audit-failed" }.isEmpty, "\(audited.logged.events)")
     }
 
