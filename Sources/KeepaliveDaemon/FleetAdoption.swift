@@ -25,6 +25,9 @@ extension Fleet {
             if schedule.skips(inode, full: full) { continue }
             if found.awaiting.contains(inode) {
                 if schedule.awaits(inode, at: now) { continue }
+            } else if found.entries[inode]?.hasPrefix(discovery.roots.proc + "/") == true {
+                // No pin yet: its name may be on the way (``ScanSchedule/nameGrace``).
+                if schedule.awaitsName(inode, at: now) { continue }
             } else {
                 schedule.settled(inode)
             }

@@ -34,7 +34,8 @@ struct FleetTests {
         let inotify: Inotify
         var fleet: Fleet!
 
-        init(pins: [String], rule: String = "netns:kt-web-*") throws {
+        /// `pins` are named by a bind mount; `pathless` are seen only through a member process.
+        init(pins: [String], pathless: [String] = [], rule: String = "netns:kt-web-*", policy: Policy? = nil) throws {
             proc = try TemporaryDirectory("kt-fleet-proc")
             runtime = try TemporaryDirectory("kt-fleet-run")
             try proc.write("self/ns/net", "")
@@ -45,6 +46,12 @@ struct FleetTests {
                 inodes[name] = inode
                 roots[name] = try FakeSysctlRoot()
                 mountinfo += "\(40 + index) 22 0:4 net:[\(inode)] /run/netns/\(name) rw - nsfs nsfs rw\n"
+            }
+            for (index, name) in pathless.enumerated() {
+                let path = try proc.write("\(100 + index)/ns/net", "")
+                try proc.write("\(100 + index)/cgroup", "0::/user.slice/user-0.slice/session-1.scope\n")
+                inodes[name] = try #require(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64)
+                roots[name] = try FakeSysctlRoot()
             }
             try proc.write("mountinfo", mountinfo)
             var discoveryRoots = NamespaceDiscovery.Roots()
@@ -62,7 +69,7 @@ struct FleetTests {
             let log = EventLog(logger: Logger(label: "fleet") { _ in handler })
             let byInode = Dictionary(uniqueKeysWithValues: inodes.map { ($0.value, $0.key) })
             let roots = self.roots, entered = self.entered, opened = self.opened
-            fleet = Fleet(setup: setup, policy: FleetTests.policy(rule: rule), log: log, inotify: inotify, book: nil,
+            fleet = Fleet(setup: setup, policy: policy ?? FleetTests.policy(rule: rule), log: log, inotify: inotify, book: nil,
                           discovery: NamespaceDiscovery(roots: discoveryRoots, syscalls: calls),
                           enter: { targets in
                               targets.map { target in
@@ -83,12 +90,33 @@ struct FleetTests {
         }
 
         func at(_ seconds: Int) -> Instant { FleetTests.start + .seconds(seconds) }
+
+        /// Names the pathless namespace of member `index` as `ip netns add` does, after the
+        /// fact: a bind mount (here a hard link: the same inode) under /run/netns.
+        func pin(member index: Int, as name: String) throws {
+            try proc.makeDirectory("root/run/netns")
+            #expect(link(proc.url("\(100 + index)/ns/net"), proc.url("root/run/netns/\(name)")) == 0)
+            let inode = try #require(try FileManager.default.attributesOfItem(atPath: proc.url("\(100 + index)/ns/net"))[.systemFileNumber] as? UInt64)
+            try proc.write("mountinfo", "40 22 0:4 net:[\(inode)] /run/netns/\(name) rw - nsfs nsfs rw\n")
+        }
+
+        /// Ticks at each deadline the fleet gives, up to `seconds` after the start.
+        func run(until seconds: Int) {
+            var now = at(0)
+            while now <= at(seconds) {
+                _ = fleet.tick(at: now)
+                let next = fleet.deadline(at: now)
+                guard next > now else { now = now + .milliseconds(1); continue }
+                now = next
+            }
+        }
     }
 
-    static func policy(rule: String) -> Policy {
+    static func policy(rule: String, manage: NamespaceRules.Reach = .matching, exclude: String = "") -> Policy {
         var config = DaemonConfig()
         let line = SourceLocation(file: "/c.conf", line: 2)
-        config.manage = Located(.matching, at: line)
+        config.manage = Located(manage, at: line)
+        if !exclude.isEmpty { config.exclude = Located(try! NamespaceSelector.parseList(exclude).get(), at: line) }
         config.namespaceRuleLines = rule.isEmpty ? [] : [NamespaceRules.Rule(profile: web.name, selectors: try! NamespaceSelector.parseList(rule).get(), location: line)]
         return Policy(config: config, profile: EnforcerTests.serverProfile, namespaceProfiles: [web.name: web])
     }
@@ -137,6 +165,30 @@ struct FleetTests {
         #expect(fixture.fleet.members.isEmpty)
         #expect(fixture.events.filter { $0 == "namespace-gone" }.count == 1)
         #expect(fixture.fleet.counts == (managed: 0, drifting: 0))
+    }
+
+    /// `ip netns add` makes the namespace, then names it: a scan in between sees it only
+    /// through the `ip` process. An exclusion by the name must still hold (it did not: the
+    /// namespace was adopted nameless, under `manage = all`'s fallback).
+    @Test func aNamespaceSeenBeforeItsNameIsHeldUntilTheNameComes() throws {
+        let fixture = try Fixture(pins: [], pathless: ["kt-skip-1"],
+                                  policy: FleetTests.policy(rule: "", manage: .all, exclude: "netns:kt-skip-*"))
+        _ = fixture.fleet.tick(at: fixture.at(0))
+        #expect(fixture.entered.withLock { $0 }.isEmpty, "held at first sight")
+        try fixture.pin(member: 0, as: "kt-skip-1")
+        fixture.run(until: 130)
+        #expect(fixture.entered.withLock { $0 }.isEmpty, "excluded by its name once it has one: never entered")
+        #expect(try fixture.roots["kt-skip-1"]!.compact() == "7200/75/9")
+    }
+
+    @Test func aNamespaceThatNeverGetsANameIsAdoptedAfterTheGrace() throws {
+        let fixture = try Fixture(pins: [], pathless: ["anonymous"], policy: FleetTests.policy(rule: "", manage: .all))
+        _ = fixture.fleet.tick(at: fixture.at(0))
+        #expect(fixture.fleet.members.isEmpty)
+        fixture.run(until: 3)
+        #expect(fixture.entered.withLock { $0.count } == 1, "adopted once, by its process")
+        #expect(fixture.fleet.members.count == 1)
+        #expect(fixture.entry("namespace-adopted")?["UNIT"] == "session-1.scope")
     }
 
     @Test func withoutRulesTheFleetNeverScans() throws {

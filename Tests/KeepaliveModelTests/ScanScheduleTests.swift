@@ -63,6 +63,23 @@ struct ScanScheduleTests {
         #expect(schedule.awaitStep == ScanSchedule.firstAwaitStep, "nothing awaited: the step starts afresh")
     }
 
+    @Test func aNamespaceWithoutAPinIsHeldForTheNameGraceOnce() {
+        var schedule = ScanSchedule(at: Self.start)
+        var held = 0, now = 0
+        _ = schedule.take(at: at(0), rescanInterval: .seconds(3600))
+        while schedule.awaitsName(5, at: at(now)), held < 100 {
+            held += 1
+            now = Int((schedule.deadline.microseconds - Self.start.microseconds) / 1000)
+            _ = schedule.take(at: at(now), rescanInterval: .seconds(3600))
+        }
+        #expect(held > 1 && now >= 1000 && now < 2000, "held for the grace (1 s): \(now) ms")
+        let again = schedule.awaitsName(5, at: at(now + 60_000))
+        #expect(!again, "once per namespace: a later full scan does not hold it again")
+        schedule.scanned { _ in false }
+        let reused = schedule.awaitsName(5, at: at(now + 120_000))
+        #expect(reused, "an inode no scan found, seen again, is a new namespace: held again")
+    }
+
     @Test func aFailedNamespaceIsReportedOnceAndTriedAgainOnlyAtAFullScan() {
         var schedule = ScanSchedule(at: Self.start)
         let first = schedule.failed(9), second = schedule.failed(9)

@@ -7,6 +7,10 @@
 /// - Again shortly while a runtime's pin has no container in its files yet, so that the
 ///   container's explicit values are known before anything is written: 10 ms, doubling up
 ///   to a second, for at most ``awaitLimit`` (``awaits(_:at:)``).
+/// - A namespace seen only through a process (no pin) on its first sighting is looked at
+///   again for ``nameGrace`` before it is adopted: `ip netns add` makes the namespace, then
+///   names it by a bind mount, and a scan in between saw it nameless, so a rule or exclusion
+///   by name did not hold for it.
 /// - A namespace that could not be entered is reported once and tried again only at full
 ///   scans (``failed(_:)``, ``skips(_:full:)``).
 public struct ScanSchedule: Sendable, Hashable {
@@ -21,6 +25,8 @@ public struct ScanSchedule: Sendable, Hashable {
     /// How long a runtime's pin may wait for its container before it is adopted by what is
     /// known (its `/run/netns` name and member processes).
     public static let awaitLimit = Interval.seconds(10)
+    /// How long a namespace seen only through a process may wait for a name.
+    public static let nameGrace = Interval.seconds(1)
     /// The first wait for an awaited container; it doubles up to ``maximumAwaitStep``.
     public static let firstAwaitStep = Interval.milliseconds(10)
     public static let maximumAwaitStep = Interval.seconds(1)
@@ -35,6 +41,8 @@ public struct ScanSchedule: Sendable, Hashable {
     public private(set) var awaitStep = ScanSchedule.firstAwaitStep
     /// Namespaces that could not be entered (reported once), by inode.
     public private(set) var failures: Set<UInt64> = []
+    /// Namespaces without a pin whose ``nameGrace`` is over: not held again.
+    public private(set) var graced: Set<UInt64> = []
 
     /// A schedule whose first full scan is due at `now`.
     public init(at now: Instant) { nextRescan = now }
@@ -58,12 +66,13 @@ public struct ScanSchedule: Sendable, Hashable {
         return full ? .full : .quick
     }
 
-    /// A scan found `inode`'s pin without its container: whether to wait for it (a quick
-    /// scan is then asked for shortly) rather than adopt it by what is known.
-    public mutating func awaits(_ inode: UInt64, at now: Instant) -> Bool {
+    /// A scan found `inode`'s pin without its container (or, with ``nameGrace`` as the
+    /// limit, the namespace without a pin): whether to wait for it (a quick scan is then
+    /// asked for shortly) rather than adopt it by what is known.
+    public mutating func awaits(_ inode: UInt64, at now: Instant, limit: Interval = ScanSchedule.awaitLimit) -> Bool {
         let since = awaitingSince[inode] ?? now
         awaitingSince[inode] = since
-        guard now - since < ScanSchedule.awaitLimit else {
+        guard now - since < limit else {
             awaitingSince[inode] = nil
             return false
         }
@@ -71,6 +80,15 @@ public struct ScanSchedule: Sendable, Hashable {
         awaitStep = min(awaitStep * 2, ScanSchedule.maximumAwaitStep)
         if lookAt == nil || now + step < lookAt! { lookAt = now + step }
         return true
+    }
+
+    /// A scan found `inode` only through a process, with no pin: whether to hold it for a
+    /// moment longer, as its name may be on the way (once per namespace, ``nameGrace``).
+    public mutating func awaitsName(_ inode: UInt64, at now: Instant) -> Bool {
+        guard !graced.contains(inode) else { return false }
+        if awaits(inode, at: now, limit: ScanSchedule.nameGrace) { return true }
+        graced.insert(inode)
+        return false
     }
 
     /// `inode` needs no more waiting (its container is known, or it was never awaited).
@@ -87,6 +105,7 @@ public struct ScanSchedule: Sendable, Hashable {
     public mutating func scanned(present: (UInt64) -> Bool) {
         if awaitingSince.isEmpty { awaitStep = ScanSchedule.firstAwaitStep }
         failures = failures.filter(present)
+        graced = graced.filter(present)
         awaitingSince = awaitingSince.filter { present($0.key) }
     }
 
