@@ -23,15 +23,12 @@ struct ConnectionAuditorTests {
         let written = DispatchSemaphore(value: 0)
         let publisher: MetricsPublisher
         let auditor: ConnectionAuditor
-        /// The namespace, as its `ns/net` link reads (`net:[INODE]`).
-        let link: String
         private var stopped = false
 
         init() throws {
             namespace = try PrivateNetworkNamespace()
             let up = try namespace.run { try ChildProcess.run(["ip", "link", "set", "lo", "up"]) }
             try #require(up.status == 0, "\(up)")
-            link = try namespace.run { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net") }
             directory = try TemporaryDirectory("kt-auditor")
             var seam = Syscalls.live
             let rename = seam.rename, written = written
