@@ -115,7 +115,7 @@ final class ConnectionAuditor: Sendable {
             if settings.interval > 0 { audit(settings, alerts: &alerts) }
             var entry = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
             let timeout = settings.interval > 0 ? Int32(min(settings.interval, Int(Int32.max / 1000)) * 1000) : -1
-            _ = syscalls.poll(&entry, 1, timeout)
+            _ = withUnsafeMutablePointer(to: &entry) { syscalls.poll($0, 1, timeout) }
             var drained = [UInt8](repeating: 0, count: 64)
             while read(wakeRead, &drained, drained.count) > 0 {}
         }

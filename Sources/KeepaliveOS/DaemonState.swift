@@ -49,7 +49,7 @@ public struct DaemonState: Sendable, Hashable {
 
     /// The inode of this process's network namespace (`/proc/self/ns/net`), or 0.
     public static func ownNetworkNamespace(syscalls: Syscalls = .live) -> UInt64 {
-        guard case .success(let status) = syscalls.pathStatus("/proc/self/ns/net", true) else { return 0 }
+        guard case .success(let status) = syscalls.pathStatus("/proc/self/ns/net") else { return 0 }
         return status.inode
     }
 }

@@ -102,7 +102,7 @@ public struct FileReader: Sendable {
                     "is a symlink owned by uid \(step.owner), not root; refusing it, since its owner can point it anywhere (fix: replace it with a link owned by root)")
             }
             for directory in [step.directory] + PathWalk.ancestors(of: step.directory) where checked.insert(directory).inserted {
-                guard case .success(let status) = syscalls.pathStatus(directory, true) else { continue }
+                guard case .success(let status) = syscalls.pathStatus(directory) else { continue }
                 if let problem = insecurity(of: directory, status) { return problem }
             }
         }

@@ -116,7 +116,7 @@ extension ProfileSearchPath {
     /// alias); a link anywhere else would let a profile name read any file.
     func escapingSymlink(_ path: String) -> Diagnostic? {
         let calls = reader.syscalls
-        guard case .success(let status) = calls.pathStatus(path, false), status.kind == .symlink else { return nil }
+        guard case .success(let status) = calls.linkStatus(path), status.kind == .symlink else { return nil }
         let target: String
         switch calls.realPath(path) {
         case .success(let resolved): target = resolved

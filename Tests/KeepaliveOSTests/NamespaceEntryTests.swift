@@ -76,14 +76,14 @@ struct NamespaceEntryTests {
 
         func seam(_ base: Syscalls = .live) -> Syscalls {
             var calls = base
-            calls.open = { path, flags in
+            calls.open.body = { path, flags in
                 let result = base.open(path, flags)
                 if path.hasPrefix("\(SysctlTree.defaultRoot)/net/ipv4/tcp_keepalive_"), case .success(let fd) = result {
                     self.state.withLock { $0.opened.append(fd); $0.closed.remove(fd) }
                 }
                 return result
             }
-            calls.close = { fd in
+            calls.close.body = { fd in
                 self.state.withLock { _ = $0.closed.insert(fd) }
                 base.close(fd)
             }
@@ -204,11 +204,11 @@ struct NamespaceEntryTests {
         defer { held.forEach { close($0) } }
         let ledger = DescriptorLedger()
         var pinned = ledger.seam()
-        pinned.pathStatus = { path, follow in
+        pinned.pathStatus.body = { path in
             guard let index = Tunable.allCases.firstIndex(where: { path == "\(SysctlTree.defaultRoot)/\($0.relativePath)" }) else {
-                return Syscalls.live.pathStatus(path, follow)
+                return Syscalls.live.pathStatus(path)
             }
-            return Syscalls.live.pathStatus("/proc/self/fd/\(held[index])", true)
+            return Syscalls.live.pathStatus("/proc/self/fd/\(held[index])")
         }
         let result = staying { NamespaceEntry.openSysctls(at: a.path, inode: a.inode, syscalls: pinned) }
         guard case .failure(let failure) = result else {

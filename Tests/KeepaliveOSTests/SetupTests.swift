@@ -67,7 +67,7 @@ struct SetupTests {
         let directory = try TemporaryDirectory()
         let main = try directory.write("k.conf", "[daemon]\nprofile = server\n")
         var calls = Syscalls.live
-        calls.pread = { _, _, _ in .success(0) }   // the bytes are gone; the size was not
+        calls.pread.body = { _, _, _ in .success(0) }   // the bytes are gone; the size was not
         let load = Setup(configPath: main, profileDirectories: [], reader: FileReader(syscalls: calls, strictModes: false)).loadPolicy()
         #expect(load.configFiles == [main])
         #expect(load.emptyFiles == [main])

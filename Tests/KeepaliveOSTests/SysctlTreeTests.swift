@@ -99,17 +99,17 @@ struct ApplierTests {
         var calls = Syscalls.live
         let opened = OpenFiles()
         let realOpen = calls.open, realWrite = calls.pwrite, realRead = calls.pread, realClose = calls.close
-        calls.open = { path, flags in
+        calls.open.body = { path, flags in
             if path.hasSuffix(file), flags & O_WRONLY != 0, case .openForWrite(let code) = fault { return .failure(Errno(code)) }
             let result = realOpen(path, flags)
             if case .success(let fd) = result, path.hasSuffix(file) { opened.insert(fd) }
             return result
         }
-        calls.close = { fd in
+        calls.close.body = { fd in
             opened.remove(fd)
             realClose(fd)
         }
-        calls.pwrite = { fd, bytes, offset in
+        calls.pwrite.body = { fd, bytes, offset in
             guard opened.contains(fd), opened.countWrite() == 0 else { return realWrite(fd, bytes, offset) }
             switch fault {
             case .write(let code): return .failure(Errno(code))
@@ -121,7 +121,7 @@ struct ApplierTests {
             default: return realWrite(fd, bytes, offset)
             }
         }
-        calls.pread = { fd, buffer, offset in
+        calls.pread.body = { fd, buffer, offset in
             if opened.contains(fd), case .read(let code, let after) = fault, opened.countRead() >= after {
                 return .failure(Errno(code))
             }

@@ -9,7 +9,7 @@ public enum CgroupTree {
     /// The cgroup v2 mount: `/sys/fs/cgroup` (unified layout), else `/sys/fs/cgroup/unified`
     /// (hybrid layout).
     public static func root(syscalls: Syscalls = .live) -> String {
-        if case .success = syscalls.pathStatus("/sys/fs/cgroup/cgroup.controllers", true) { return "/sys/fs/cgroup" }
+        if case .success = syscalls.pathStatus("/sys/fs/cgroup/cgroup.controllers") { return "/sys/fs/cgroup" }
         return "/sys/fs/cgroup/unified"
     }
 
@@ -23,7 +23,7 @@ public enum CgroupTree {
             guard case .success(let entries) = syscalls.readDirectory(path) else { continue }
             for entry in entries where !entry.contains(".") || entry.hasSuffix(".service") || entry.hasSuffix(".scope") || entry.hasSuffix(".slice") {
                 let child = relative + "/" + entry
-                guard case .success(let status) = syscalls.pathStatus(root + child, false), status.kind == .directory else { continue }
+                guard case .success(let status) = syscalls.linkStatus(root + child), status.kind == .directory else { continue }
                 if let unit = CgroupUnit.unit(ofPath: child) { units[status.inode] = unit }
                 pending.append(child)
             }

@@ -53,7 +53,7 @@ public enum NamespaceEntry {
     public static func openSysctls(_ targets: [Target], syscalls: Syscalls = .live) -> [Result<[Int32], Failure>] {
         // This namespace's own files, for the bind-mount check below.
         let own = Tunable.allCases.map { key -> UInt64? in
-            guard case .success(let status) = syscalls.pathStatus("\(SysctlTree.defaultRoot)/\(key.relativePath)", true) else { return nil }
+            guard case .success(let status) = syscalls.pathStatus("\(SysctlTree.defaultRoot)/\(key.relativePath)") else { return nil }
             return status.inode
         }
         final class Results: @unchecked Sendable { var values: [Result<[Int32], Failure>] = [] }
