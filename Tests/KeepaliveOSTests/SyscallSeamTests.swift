@@ -59,7 +59,7 @@ struct SyscallSeamTests {
         ("duplicateDescriptor", "pidfd_getfd", { _ = $0.duplicateDescriptor(-1, 0) }),
         ("socketOption", "getsockopt", { _ = $0.socketOption(-1, SOL_SOCKET, SO_KEEPALIVE) }),
         ("setSocketOption", "setsockopt", { _ = $0.setSocketOption(-1, SOL_SOCKET, SO_KEEPALIVE, 1) }),
-        ("socketDescriptors", "readlinkat", { _ = $0.socketDescriptors(absent) }),
+        ("readLinkAt", "readlinkat", { seam in withBuffer { _ = seam.readLinkAt(-1, "0", $0) } }),
         ("extendedAttribute", "getxattr", { _ = $0.extendedAttribute(absent, "system.sockprotoname") }),
     ]
 

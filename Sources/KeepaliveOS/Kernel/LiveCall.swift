@@ -71,37 +71,4 @@ enum LiveCall {
         guard count >= 0 else { return .failure(.current) }
         return .success(String(decoding: buffer.prefix(count).prefix { $0 != 0 }, as: UTF8.self))
     }
-
-    /// The socket descriptors in a `/proc/PID/fd` directory (moves to ProcessTable).
-    @Sendable static func socketDescriptors(_ path: String) -> Result<[(fd: Int32, inode: UInt64)], Errno> {
-        guard let directory = opendir(path) else { return .failure(.current) }
-        defer { closedir(directory) }
-        let fd = dirfd(directory)
-        var found: [(fd: Int32, inode: UInt64)] = []
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { link in
-            while let entry = readdir(directory) {
-                // Names are digits: parsed, and passed to readlinkat, from d_name itself.
-                var number: Int32 = -1
-                let count = withUnsafeBytes(of: entry.pointee.d_name) { raw -> Int in
-                    var value: Int32 = 0, length = 0
-                    for byte in raw {
-                        if byte == 0 { break }
-                        guard (0x30...0x39).contains(byte) else { return -1 }
-                        value = value &* 10 &+ Int32(byte - 0x30)
-                        length += 1
-                    }
-                    guard length > 0 else { return -1 }
-                    number = value
-                    return readlinkat(fd, raw.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                      UnsafeMutableRawPointer(link.baseAddress!).assumingMemoryBound(to: CChar.self), 64)
-                }
-                // "socket:[" INODE "]"
-                guard count > 9, link[0] == 0x73, link[6] == 0x3A, link[7] == 0x5B, link[count - 1] == 0x5D else { continue }
-                var inode: UInt64 = 0
-                for index in 8..<(count - 1) { inode = inode &* 10 &+ UInt64(link[index] &- 0x30) }
-                found.append((number, inode))
-            }
-            return .success(found)
-        }
-    }
 }

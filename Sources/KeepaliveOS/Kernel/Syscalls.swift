@@ -121,9 +121,12 @@ public struct SyscallTable: Sendable {
         var value = value
         return LiveCall.status(setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)))
     }
-    /// The socket descriptors in a `/proc/PID/fd` directory: each entry's `readlinkat(2)`
-    /// parsed as `socket:[INODE]`, other descriptors left out.
-    public var socketDescriptors = SyscallEntry<String, Result<[(fd: Int32, inode: UInt64)], Errno>>("readlinkat", subject: { $0 }, LiveCall.socketDescriptors)
+    /// `readlinkat(2)` of a name in an open directory into the buffer: the byte count
+    /// (the link's text is not terminated). For `/proc/PID/fd`, where the connections audit
+    /// reads 100,000 links: one directory descriptor, one small buffer, no path per link.
+    public var readLinkAt = SyscallEntry<Int32, String, UnsafeMutableRawBufferPointer, Result<Int, Errno>>("readlinkat", subject: { _, name, _ in name }) { directory, name, buffer in
+        LiveCall.retrying { Glibc.readlinkat(directory, name, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count) }
+    }
     /// `getxattr(2)` of a short text attribute, e.g. `system.sockprotoname` of `/proc/PID/fd/N`.
     public var extendedAttribute = SyscallEntry<String, String, Result<String, Errno>>("getxattr", subject: { path, _ in path }, LiveCall.extendedAttribute)
 
