@@ -56,6 +56,8 @@ struct SyscallSeamTests {
         ("changeMode", "fchmod", { _ = $0.changeMode(-1, 0o600) }),
         ("socket", "socket", { _ = $0.socket(-1, 0, 0) }),
         ("send", "send", { seam in withBuffer { _ = seam.send(-1, UnsafeRawBufferPointer($0)) } }),
+        ("bind", "bind", { seam in withBuffer { _ = seam.bind(-1, UnsafeRawBufferPointer($0)) } }),
+        ("receive", "recvfrom", { seam in withBuffer { buffer in withBuffer { _ = seam.receive(-1, buffer, $0, 0) } } }),
         ("duplicateDescriptor", "pidfd_getfd", { _ = $0.duplicateDescriptor(-1, 0) }),
         ("socketOption", "getsockopt", { _ = $0.socketOption(-1, SOL_SOCKET, SO_KEEPALIVE) }),
         ("setSocketOption", "setsockopt", { _ = $0.setSocketOption(-1, SOL_SOCKET, SO_KEEPALIVE, 1) }),

@@ -111,6 +111,20 @@ public struct SyscallTable: Sendable {
     public var send = SyscallEntry<Int32, UnsafeRawBufferPointer, Result<Int, Errno>>("send", subject: { fd, _ in "\(fd)" }) { fd, bytes in
         LiveCall.retrying { Int(Glibc.send(fd, bytes.baseAddress, bytes.count, 0)) }
     }
+    /// `bind(2)` of a socket to an address (a `sockaddr_nl`, for netlink).
+    public var bind = SyscallEntry<Int32, UnsafeRawBufferPointer, Result<Void, Errno>>("bind", subject: { fd, _ in "\(fd)" }) { fd, address in
+        LiveCall.status(Glibc.bind(fd, address.baseAddress?.assumingMemoryBound(to: sockaddr.self), socklen_t(address.count)))
+    }
+    /// `recvfrom(2)` of one datagram into the buffer, the sender's address into the second
+    /// buffer, with flags: the datagram's length (with MSG_TRUNC its whole length, which
+    /// exceeds the buffer's when the buffer cut it).
+    public var receive = SyscallEntry<Int32, UnsafeMutableRawBufferPointer, UnsafeMutableRawBufferPointer, Int32, Result<Int, Errno>>(
+        "recvfrom", subject: { fd, _, _, _ in "\(fd)" }) { fd, buffer, address, flags in
+        var length = socklen_t(address.count)
+        return LiveCall.retrying {
+            Int(Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, flags, address.baseAddress?.assumingMemoryBound(to: sockaddr.self), &length))
+        }
+    }
     /// `pidfd_open(2)` then `pidfd_getfd(2)`: a duplicate of another process's descriptor.
     public var duplicateDescriptor = SyscallEntry<Int32, Int32, Result<Int32, Errno>>("pidfd_getfd", subject: { pid, fd in "\(pid)/\(fd)" },
                                                                                     LiveCall.duplicateDescriptor)
