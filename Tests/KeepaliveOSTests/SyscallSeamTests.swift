@@ -25,6 +25,11 @@ struct SyscallSeamTests {
         ("pread", "pread", { seam in withBuffer { _ = seam.pread(-1, $0, 0) } }),
         ("pwrite", "pwrite", { seam in withBuffer { _ = seam.pwrite(-1, UnsafeRawBufferPointer($0), 0) } }),
         ("read", "read", { seam in withBuffer { _ = seam.read(-1, $0) } }),
+        ("write", "write", { seam in withBuffer { _ = seam.write(-1, UnsafeRawBufferPointer($0)) } }),
+        ("pipe", "pipe2", { seam in
+            seam.pipe.body = { .failure(Errno(ENOSYS)) }   // the live call makes two descriptors
+            _ = seam.pipe()
+        }),
         ("ftruncate", "ftruncate", { _ = $0.ftruncate(-1, 0) }),
         ("fstat", "fstat", { _ = $0.fstat(-1) }),
         ("close", "close", { $0.close(-1) }),
@@ -49,6 +54,7 @@ struct SyscallSeamTests {
         }),
         ("readSignal", "signalfd_read", { _ = $0.readSignal(-1) }),
         ("adviseDontNeed", "madvise", { _ = $0.adviseDontNeed(0, 0) }),
+        ("enterNetworkNamespace", "setns", { _ = $0.enterNetworkNamespace(-1) }),
         ("makeDirectory", "mkdir", { _ = $0.makeDirectory(absent, 0o700) }),
         ("lockFile", "flock", { _ = $0.lockFile(-1) }),
         ("rename", "rename", { _ = $0.rename(absent, absent + "2") }),
@@ -97,5 +103,16 @@ struct SyscallSeamTests {
         let recording = seam.recording(into: trace)
         #expect(recording.fstat(0) == .failure(Errno(EBADF)), "the replaced body is what a recording seam calls")
         #expect(trace.calls.map(\.description) == ["fstat(0)"])
+    }
+
+    /// Entering a namespace opens its file, setns(2)es a thread of its own into it and
+    /// closes the file: all of it through the seam. (Into this process's own namespace,
+    /// which changes nothing; setns needs CAP_SYS_ADMIN.)
+    @Test(.enabled(if: geteuid() == 0, "setns(2) needs CAP_SYS_ADMIN"))
+    func enteringANamespaceGoesThroughTheSeam() throws {
+        let trace = SyscallTrace()
+        let ran = NetworkNamespace.run(in: "/proc/self/ns/net", syscalls: Syscalls.live.recording(into: trace)) { 42 }
+        #expect(try ran.get() == 42)
+        #expect(trace.names == ["open", "setns", "close"], "\(trace.calls)")
     }
 }

@@ -35,3 +35,6 @@ int kt_pidfd_getfd(int pidfd, int targetfd);
 
 /// setns(2) into the network namespace behind `fd`, for the calling thread only. 0 or -1.
 int kt_setns_network(int fd);
+
+/// pipe2(2) with O_CLOEXEC and O_NONBLOCK: ends[0] reads, ends[1] writes. 0 or -1.
+int kt_pipe(int ends[2]);

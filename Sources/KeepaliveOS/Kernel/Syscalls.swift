@@ -26,6 +26,15 @@ public struct SyscallTable: Sendable {
     public var read = SyscallEntry<Int32, UnsafeMutableRawBufferPointer, Result<Int, Errno>>("read", subject: { fd, _ in "\(fd)" }) { fd, buffer in
         LiveCall.retrying { Int(Glibc.read(fd, buffer.baseAddress, buffer.count)) }
     }
+    /// `write(2)` of the bytes to a stream (a pipe): the byte count.
+    public var write = SyscallEntry<Int32, UnsafeRawBufferPointer, Result<Int, Errno>>("write", subject: { fd, _ in "\(fd)" }) { fd, bytes in
+        LiveCall.retrying { Int(Glibc.write(fd, bytes.baseAddress, bytes.count)) }
+    }
+    /// `pipe2(2)` with O_CLOEXEC and O_NONBLOCK: the read end and the write end.
+    public var pipe = SyscallEntry<Result<(read: Int32, write: Int32), Errno>>("pipe2", subject: { "" }) {
+        var ends: [Int32] = [-1, -1]
+        return kt_pipe(&ends) == 0 ? .success((ends[0], ends[1])) : .failure(.current)
+    }
     /// `ftruncate(2)`: cuts a file to a length.
     public var ftruncate = SyscallEntry<Int32, Int, Result<Void, Errno>>("ftruncate", subject: { fd, _ in "\(fd)" }) { fd, length in
         LiveCall.retrying { Glibc.ftruncate(fd, off_t(length)) }.map { _ in () }
@@ -84,6 +93,10 @@ public struct SyscallTable: Sendable {
     /// `madvise(2)` with MADV_DONTNEED on `length` bytes at an address: whether it succeeded.
     public var adviseDontNeed = SyscallEntry<UInt, Int, Bool>("madvise", subject: { _, length in "\(length)" }) { address, length in
         madvise(UnsafeMutableRawPointer(bitPattern: address), length, MADV_DONTNEED) == 0
+    }
+    /// `setns(2)` of the calling thread into the network namespace of an nsfs descriptor.
+    public var enterNetworkNamespace = SyscallEntry<Int32, Result<Void, Errno>>("setns", subject: { "\($0)" }) { fd in
+        LiveCall.status(kt_setns_network(fd))
     }
     /// `mkdir(2)` of a path with a mode.
     public var makeDirectory = SyscallEntry<String, UInt32, Result<Void, Errno>>("mkdir", subject: { path, _ in path }) { path, mode in

@@ -1,4 +1,3 @@
-import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -83,7 +82,7 @@ public enum NamespaceEntry {
                 return .failure(Failure(path: path, errno: nil, detail: "it is no longer namespace \(inode) (the process or mount was replaced)"))
             }
         }
-        guard kt_setns_network(nsfd) == 0 else { return .failure(Failure(path: path, errno: .current, detail: nil)) }
+        if case .failure(let error) = syscalls.enterNetworkNamespace(nsfd) { return .failure(Failure(path: path, errno: error, detail: nil)) }
         var fds: [Int32] = []
         for (index, key) in Tunable.allCases.enumerated() {
             let file = "\(SysctlTree.defaultRoot)/\(key.relativePath)"
