@@ -14,7 +14,7 @@ public struct FileReader: Sendable {
     /// Whether ownership and permissions are checked.
     public let strictModes: Bool
 
-    public init(syscalls: Syscalls = .live, strictModes: Bool = geteuid() == 0) {
+    public init(syscalls: Syscalls, strictModes: Bool = geteuid() == 0) {
         self.syscalls = syscalls
         self.strictModes = strictModes
     }

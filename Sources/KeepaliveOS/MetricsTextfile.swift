@@ -7,7 +7,7 @@ public struct MetricsTextfile: Sendable {
     public let path: String
     let syscalls: Syscalls
 
-    public init(path: String, syscalls: Syscalls = .live) {
+    public init(path: String, syscalls: Syscalls) {
         self.path = path
         self.syscalls = syscalls
     }

@@ -36,7 +36,7 @@ public struct PathWalk: Sendable, Hashable {
     static let maximumLinks = 40
 
     /// Resolves `path` (relative to the working directory if not absolute).
-    public static func resolve(_ path: String, syscalls: Syscalls = .live) -> PathWalk {
+    public static func resolve(_ path: String, syscalls: Syscalls) -> PathWalk {
         var resolved = "/"
         if !path.hasPrefix("/") {
             switch syscalls.realPath(".") {

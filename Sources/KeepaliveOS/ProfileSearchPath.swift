@@ -17,7 +17,7 @@ public struct ProfileSearchPath: Sendable {
     public let directories: [String]
     let reader: FileReader
 
-    public init(directories: [String] = ProfileSearchPath.defaultDirectories, reader: FileReader = FileReader()) {
+    public init(directories: [String] = ProfileSearchPath.defaultDirectories, reader: FileReader) {
         self.directories = directories.map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.reader = reader
     }

@@ -11,7 +11,7 @@ public struct SysctlConfScanner: Sendable {
     public let root: String
     let reader: FileReader
 
-    public init(root: String = "/", reader: FileReader = FileReader()) {
+    public init(root: String = "/", reader: FileReader) {
         self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
         self.reader = reader
     }

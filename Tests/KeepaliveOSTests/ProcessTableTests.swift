@@ -12,7 +12,7 @@ struct ProcessTableTests {
         defer { close(fd) }
         var status = stat()
         try #require(fstat(fd, &status) == 0)
-        let table = ProcessTable.scan()
+        let table = ProcessTable.scan(syscalls: .live)
         #expect(table.holders[UInt64(status.st_ino)]?.contains(SocketHolder(pid: getpid(), fd: fd)) == true)
         #expect(table.processes[getpid()]?.command.isEmpty == false)
     }

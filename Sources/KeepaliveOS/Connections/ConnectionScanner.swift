@@ -27,7 +27,7 @@ public struct ConnectionScanner: Sendable {
     let procRoot: String
     let sysctlRoot: String
 
-    public init(syscalls: Syscalls = .live, procRoot: String = "/proc", sysctlRoot: String = "/proc/sys") {
+    public init(syscalls: Syscalls, procRoot: String = "/proc", sysctlRoot: String = "/proc/sys") {
         self.syscalls = syscalls
         self.procRoot = procRoot
         self.sysctlRoot = sysctlRoot

@@ -26,7 +26,7 @@ public struct ProcessTable: Sendable {
     static let empty = ProcessTable(holders: [:], processes: [:], namespaces: [:], hidden: 0)
 
     /// Scans `procRoot` (normally `/proc`, of the PID namespace it is mounted for).
-    public static func scan(procRoot: String = "/proc", syscalls: Syscalls = .live, threads: Int = defaultThreads) -> ProcessTable {
+    public static func scan(procRoot: String = "/proc", syscalls: Syscalls, threads: Int = defaultThreads) -> ProcessTable {
         guard case .success(let entries) = syscalls.readDirectory(procRoot) else { return .empty }
         let pids = entries.compactMap { Int32($0) }
         let count = max(1, min(threads, pids.count / 64 + 1))

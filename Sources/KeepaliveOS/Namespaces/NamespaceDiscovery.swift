@@ -51,7 +51,7 @@ public final class NamespaceDiscovery {
     private var cgroups: [Int32: String] = [:]
     private var hidden = 0
 
-    public init(roots: Roots = Roots(), syscalls: Syscalls = .live) {
+    public init(roots: Roots = Roots(), syscalls: Syscalls) {
         self.roots = roots
         self.syscalls = syscalls
         if case .success(let status) = syscalls.pathStatus("\(roots.proc)/self/ns/net") {

@@ -43,13 +43,13 @@ public enum NamespaceEntry {
     }
 
     /// Opens the three keepalive files inside the namespace at `path`.
-    public static func openSysctls(at path: String, inode: UInt64?, syscalls: Syscalls = .live) -> Result<[Int32], Failure> {
+    public static func openSysctls(at path: String, inode: UInt64?, syscalls: Syscalls) -> Result<[Int32], Failure> {
         openSysctls([Target(path: path, inode: inode)], syscalls: syscalls)[0]
     }
 
     /// Opens the three keepalive files inside each namespace of `targets`, on one thread
     /// that enters them in turn; one result per target, in order.
-    public static func openSysctls(_ targets: [Target], syscalls: Syscalls = .live) -> [Result<[Int32], Failure>] {
+    public static func openSysctls(_ targets: [Target], syscalls: Syscalls) -> [Result<[Int32], Failure>] {
         // This namespace's own files, for the bind-mount check below.
         let own = Tunable.allCases.map { key -> UInt64? in
             guard case .success(let status) = syscalls.pathStatus("\(SysctlTree.defaultRoot)/\(key.relativePath)") else { return nil }

@@ -27,7 +27,7 @@ public enum NetworkNamespace {
     }
 
     /// The namespace of the calling thread (the inode of `/proc/thread-self/ns/net`).
-    public static func current(syscalls: Syscalls = .live) -> UInt64? {
+    public static func current(syscalls: Syscalls) -> UInt64? {
         guard case .success(let link) = syscalls.readLink("/proc/thread-self/ns/net") else { return nil }
         return ProcessTable.bracketedInode(link, kind: "net")
     }

@@ -40,7 +40,7 @@ public struct RuntimeDirectory: Sendable {
     public let roots: Roots
     let syscalls: Syscalls
 
-    public init(roots: Roots = Roots(), syscalls: Syscalls = .live) {
+    public init(roots: Roots = Roots(), syscalls: Syscalls) {
         self.roots = roots
         self.syscalls = syscalls
     }
