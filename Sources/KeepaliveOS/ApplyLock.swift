@@ -18,6 +18,7 @@ public final class ApplyLock: Sendable {
     public let patience: Interval
     private let syscalls: Syscalls
 
+    /// The lock file in `directory`, waited for up to `patience`, through `syscalls`.
     public init(directory: String, patience: Interval = .seconds(2), syscalls: Syscalls) {
         self.directory = directory
         self.patience = patience

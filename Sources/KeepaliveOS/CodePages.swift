@@ -30,6 +30,7 @@ public final class CodePages {
         let end: UInt
     }
 
+    /// Code pages handed back through `syscalls` (madvise, /proc reads).
     public init(syscalls: Syscalls) { self.syscalls = syscalls }
 
     /// Releases the pages; returns how many mappings were advised.

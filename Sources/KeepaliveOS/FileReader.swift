@@ -14,6 +14,7 @@ public struct FileReader: Sendable {
     /// Whether ownership and permissions are checked.
     public let strictModes: Bool
 
+    /// A reader making its calls through `syscalls`; `strictModes` checks owners and modes.
     public init(syscalls: Syscalls, strictModes: Bool = geteuid() == 0) {
         self.syscalls = syscalls
         self.strictModes = strictModes

@@ -7,6 +7,7 @@ public struct MetricsTextfile: Sendable {
     public let path: String
     let syscalls: Syscalls
 
+    /// The textfile at `path`, written through `syscalls`.
     public init(path: String, syscalls: Syscalls) {
         self.path = path
         self.syscalls = syscalls

@@ -16,6 +16,7 @@ public struct OriginalsStore: Sendable {
     /// Whether ownership and permissions are checked (running as root).
     let strictModes: Bool
 
+    /// The originals file in `directory`, through `syscalls`; `strictModes` checks its owner and mode.
     public init(directory: String, syscalls: Syscalls, strictModes: Bool = geteuid() == 0) {
         path = "\(directory)/originals"
         self.syscalls = syscalls

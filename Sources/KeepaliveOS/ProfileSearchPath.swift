@@ -17,6 +17,7 @@ public struct ProfileSearchPath: Sendable {
     public let directories: [String]
     let reader: FileReader
 
+    /// The search path of `directories`, read with `reader`.
     public init(directories: [String] = ProfileSearchPath.defaultDirectories, reader: FileReader) {
         self.directories = directories.map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.reader = reader

@@ -11,6 +11,7 @@ public struct SysctlConfScanner: Sendable {
     public let root: String
     let reader: FileReader
 
+    /// A scanner of the sysctl.d files under `root`, read with `reader`.
     public init(root: String = "/", reader: FileReader) {
         self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
         self.reader = reader

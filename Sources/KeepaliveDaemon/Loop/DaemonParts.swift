@@ -71,6 +71,7 @@ final class NamespaceHintsPart: LoopPart {
     private let syscalls: Syscalls
     private var hints: NamespaceHints?
 
+    /// The hints of `fleet`, opened through `syscalls` while it is active.
     init(_ fleet: Fleet, syscalls: Syscalls) {
         self.fleet = fleet
         self.syscalls = syscalls

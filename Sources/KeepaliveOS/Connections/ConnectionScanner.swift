@@ -27,6 +27,7 @@ public struct ConnectionScanner: Sendable {
     let procRoot: String
     let sysctlRoot: String
 
+    /// A scanner of `procRoot` and `sysctlRoot` making its calls through `syscalls`.
     public init(syscalls: Syscalls, procRoot: String = "/proc", sysctlRoot: String = "/proc/sys") {
         self.syscalls = syscalls
         self.procRoot = procRoot

@@ -17,6 +17,7 @@ public struct KeepaliveRetrofit: Sendable {
 
     let access: SocketAccess
 
+    /// A retrofit whose descriptor copies and socket options go through `syscalls`.
     public init(syscalls: Syscalls) { access = SocketAccess(syscalls: syscalls) }
 
     /// Enables keepalive on every target; returns each target's outcome, in plan order.

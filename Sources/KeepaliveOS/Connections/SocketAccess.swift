@@ -9,6 +9,7 @@ import Glibc
 public struct SocketAccess: Sendable {
     let syscalls: Syscalls
 
+    /// Socket access through `syscalls` (pidfd_getfd, getsockopt, setsockopt).
     public init(syscalls: Syscalls) { self.syscalls = syscalls }
 
     /// The socket's keepalive and its own timing (`SO_KEEPALIVE`, `TCP_KEEPIDLE`,

@@ -51,6 +51,7 @@ public final class NamespaceDiscovery {
     private var cgroups: [Int32: String] = [:]
     private var hidden = 0
 
+    /// A discovery under `roots`, making its calls through `syscalls`.
     public init(roots: Roots = Roots(), syscalls: Syscalls) {
         self.roots = roots
         self.syscalls = syscalls

@@ -40,6 +40,7 @@ public struct RuntimeDirectory: Sendable {
     public let roots: Roots
     let syscalls: Syscalls
 
+    /// The runtimes' state under `roots`, read through `syscalls`.
     public init(roots: Roots = Roots(), syscalls: Syscalls) {
         self.roots = roots
         self.syscalls = syscalls
