@@ -43,7 +43,7 @@ final class ConfigWatch {
     private let syscalls: Syscalls
 
     init(inotify: Inotify, configPath: String, dropInDirectory: String, profileDirectories: [String],
-         syscalls: Syscalls = .live) {
+         syscalls: Syscalls) {
         self.inotify = inotify
         self.configPath = configPath
         self.dropInDirectory = dropInDirectory

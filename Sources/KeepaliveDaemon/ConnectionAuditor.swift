@@ -53,8 +53,8 @@ final class ConnectionAuditor: Sendable {
     deinit {
         let ends = wakePipe.withLock { $0 }
         if ends.read >= 0 {
-            close(ends.read)
-            close(ends.write)
+            syscalls.close(ends.read)
+            syscalls.close(ends.write)
         }
     }
 
@@ -68,16 +68,12 @@ final class ConnectionAuditor: Sendable {
             return shared.thread == nil && settings.interval > 0
         }
         if start {
-            var ends: [Int32] = [-1, -1]
-            guard pipe(&ends) == 0 else {
-                log.record(.auditFailed, "cannot make the connections audit's wake-up pipe: \(Errno.current); connections are not audited")
+            switch syscalls.pipe() {
+            case .success(let ends): wakePipe.withLock { $0 = ends }
+            case .failure(let error):
+                log.record(.auditFailed, "cannot make the connections audit's wake-up pipe: \(error); connections are not audited")
                 return
             }
-            for end in ends {
-                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-                _ = fcntl(end, F_SETFL, O_NONBLOCK)
-            }
-            wakePipe.withLock { $0 = (ends[0], ends[1]) }
             switch OwnThread.start({ [self] in loop() }) {
             case .success(let thread): shared.withLock { $0.thread = thread }
             case .failure(let error):
@@ -98,11 +94,12 @@ final class ConnectionAuditor: Sendable {
         thread?.join()
     }
 
+    /// Writes a byte into the wake pipe: the thread's poll returns.
     private func wake() {
         let end = wakePipe.withLock { $0.write }
         guard end >= 0 else { return }
-        var byte: UInt8 = 1
-        _ = write(end, &byte, 1)
+        let byte: UInt8 = 1
+        _ = withUnsafeBytes(of: byte) { syscalls.write(end, $0) }
     }
 
     /// Audits, then sleeps for the interval or until woken; forever, until stopped.
@@ -115,9 +112,9 @@ final class ConnectionAuditor: Sendable {
             if settings.interval > 0 { audit(settings, alerts: &alerts) }
             var entry = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
             let timeout = settings.interval > 0 ? Int32(min(settings.interval, Int(Int32.max / 1000)) * 1000) : -1
-            _ = syscalls.poll(&entry, 1, timeout)
+            _ = withUnsafeMutablePointer(to: &entry) { syscalls.poll($0, 1, timeout) }
             var drained = [UInt8](repeating: 0, count: 64)
-            while read(wakeRead, &drained, drained.count) > 0 {}
+            while case .success(let count) = drained.withUnsafeMutableBytes({ syscalls.read(wakeRead, $0) }), count > 0 {}
         }
     }
 

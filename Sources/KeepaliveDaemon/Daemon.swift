@@ -121,7 +121,7 @@ public final class Daemon {
             SignalPart(running.signals, reload: running.reload),
             InotifyPart(running.inotify) { [unowned self] events, now in route(events, to: running, at: now) },
             ReloadPart(running.reload) { [unowned self] now in stepReload(running, at: now) },
-            NamespaceHintsPart(running.fleet),
+            NamespaceHintsPart(running.fleet, syscalls: syscalls),
             running.enforcer,
             running.fleet,
         ]

@@ -17,7 +17,7 @@ extension Daemon {
         }
         // With CAP_SYS_ADMIN, a refused setns (into this very namespace) is the unit's
         // seccomp filter: RestrictNamespaces=.
-        if effective?.contains(.sysAdmin) != false, case .failure(let error) = NetworkNamespace.run(in: "/proc/self/ns/net", { () }) {
+        if effective?.contains(.sysAdmin) != false, case .failure(let error) = NetworkNamespace.run(in: "/proc/self/ns/net", syscalls: syscalls, { () }) {
             missing.append("setns(2) itself, refused with \(error.errno) (RestrictNamespaces= must allow net)")
         }
         if let effective, !effective.contains(.sysPtrace) {

@@ -4,7 +4,8 @@ import Glibc
 import KeepaliveOS
 
 /// The event sources that hint at a new or ended network namespace, opened only while
-/// `[namespaces]` manages any (so a daemon without it is not woken by mounts):
+/// `[namespaces]` manages any (so a daemon without it is not woken by mounts), through the
+/// seam:
 /// - `/proc/self/mountinfo`, whose poll(2) reports POLLPRI on every mount change, nsfs bind
 ///   mounts (`ip netns add`, runtimes' pins) among them;
 /// - an rtnetlink socket in `RTNLGRP_NSID` (``NsidMonitor``). The default unit's
@@ -13,15 +14,17 @@ import KeepaliveOS
 final class NamespaceHints {
     let mountinfo: Int32
     let nsid: NsidMonitor?
+    private let syscalls: Syscalls
 
-    init?() {
-        let fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+    /// Opens both; `nil` if mountinfo cannot be opened (the netlink socket is optional).
+    init?(syscalls: Syscalls) {
+        guard case .success(let fd) = syscalls.open("/proc/self/mountinfo", O_RDONLY) else { return nil }
         mountinfo = fd
-        nsid = try? NsidMonitor()
+        self.syscalls = syscalls
+        nsid = try? NsidMonitor(syscalls: syscalls)
     }
 
-    deinit { close(mountinfo) }
+    deinit { syscalls.close(mountinfo) }
 
     /// The descriptors to poll for readability.
     var readable: [Int32] { nsid.map { [$0.fd] } ?? [] }

@@ -18,7 +18,8 @@ public final class ApplyLock: Sendable {
     public let patience: Interval
     private let syscalls: Syscalls
 
-    public init(directory: String, patience: Interval = .seconds(2), syscalls: Syscalls = .live) {
+    /// The lock file in `directory`, waited for up to `patience`, through `syscalls`.
+    public init(directory: String, patience: Interval = .seconds(2), syscalls: Syscalls) {
         self.directory = directory
         self.patience = patience
         self.syscalls = syscalls

@@ -30,7 +30,8 @@ public final class CodePages {
         let end: UInt
     }
 
-    public init(syscalls: Syscalls = .live) { self.syscalls = syscalls }
+    /// Code pages handed back through `syscalls` (madvise, /proc reads).
+    public init(syscalls: Syscalls) { self.syscalls = syscalls }
 
     /// Releases the pages; returns how many mappings were advised.
     ///
@@ -123,7 +124,7 @@ public final class CodePages {
     }
 
     /// A whole /proc file (their sizes are not known in advance), or `nil`.
-    static func readProcFile(_ path: String, syscalls: Syscalls = .live) -> [UInt8]? {
+    static func readProcFile(_ path: String, syscalls: Syscalls) -> [UInt8]? {
         guard case .success(let fd) = syscalls.open(path, O_RDONLY) else { return nil }
         defer { syscalls.close(fd) }
         var bytes: [UInt8] = []

@@ -25,7 +25,7 @@ public struct DaemonState: Sendable, Hashable {
 
     /// Publishes this state in `directory` (created if missing); failures are ignored: the
     /// state only helps commands explain themselves.
-    public func publish(in directory: String, syscalls: Syscalls = .live) {
+    public func publish(in directory: String, syscalls: Syscalls) {
         _ = syscalls.makeDirectory(directory, 0o755)
         let path = DaemonState.path(in: directory)
         _ = WholeFile.replace(path, temporary: path + ".new", with: "pid=\(pid) netns=\(netns) profile=\(profile) values=\(values.compact)\n",
@@ -33,12 +33,12 @@ public struct DaemonState: Sendable, Hashable {
     }
 
     /// Removes the published state (at stop).
-    public static func withdraw(from directory: String, syscalls: Syscalls = .live) {
+    public static func withdraw(from directory: String, syscalls: Syscalls) {
         _ = syscalls.unlink(path(in: directory))
     }
 
     /// The state published in `directory`, if a daemon that is still running left it.
-    public static func running(in directory: String, syscalls: Syscalls = .live) -> DaemonState? {
+    public static func running(in directory: String, syscalls: Syscalls) -> DaemonState? {
         guard let text = FileReader.smallFile(path(in: directory), syscalls: syscalls),
               let fields = KeepaliveValues.recordFields(text), let pid = fields["pid"].flatMap({ Int32($0) }),
               let netns = fields["netns"].flatMap({ UInt64($0) }), let profile = fields["profile"],
@@ -48,8 +48,8 @@ public struct DaemonState: Sendable, Hashable {
     }
 
     /// The inode of this process's network namespace (`/proc/self/ns/net`), or 0.
-    public static func ownNetworkNamespace(syscalls: Syscalls = .live) -> UInt64 {
-        guard case .success(let status) = syscalls.pathStatus("/proc/self/ns/net", true) else { return 0 }
+    public static func ownNetworkNamespace(syscalls: Syscalls) -> UInt64 {
+        guard case .success(let status) = syscalls.pathStatus("/proc/self/ns/net") else { return 0 }
         return status.inode
     }
 }

@@ -14,7 +14,8 @@ public struct FileReader: Sendable {
     /// Whether ownership and permissions are checked.
     public let strictModes: Bool
 
-    public init(syscalls: Syscalls = .live, strictModes: Bool = geteuid() == 0) {
+    /// A reader making its calls through `syscalls`; `strictModes` checks owners and modes.
+    public init(syscalls: Syscalls, strictModes: Bool = geteuid() == 0) {
         self.syscalls = syscalls
         self.strictModes = strictModes
     }
@@ -102,7 +103,7 @@ public struct FileReader: Sendable {
                     "is a symlink owned by uid \(step.owner), not root; refusing it, since its owner can point it anywhere (fix: replace it with a link owned by root)")
             }
             for directory in [step.directory] + PathWalk.ancestors(of: step.directory) where checked.insert(directory).inserted {
-                guard case .success(let status) = syscalls.pathStatus(directory, true) else { continue }
+                guard case .success(let status) = syscalls.pathStatus(directory) else { continue }
                 if let problem = insecurity(of: directory, status) { return problem }
             }
         }

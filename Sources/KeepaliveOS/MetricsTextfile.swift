@@ -7,7 +7,8 @@ public struct MetricsTextfile: Sendable {
     public let path: String
     let syscalls: Syscalls
 
-    public init(path: String, syscalls: Syscalls = .live) {
+    /// The textfile at `path`, written through `syscalls`.
+    public init(path: String, syscalls: Syscalls) {
         self.path = path
         self.syscalls = syscalls
     }

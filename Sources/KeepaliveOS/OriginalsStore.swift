@@ -16,7 +16,8 @@ public struct OriginalsStore: Sendable {
     /// Whether ownership and permissions are checked (running as root).
     let strictModes: Bool
 
-    public init(directory: String, syscalls: Syscalls = .live, strictModes: Bool = geteuid() == 0) {
+    /// The originals file in `directory`, through `syscalls`; `strictModes` checks its owner and mode.
+    public init(directory: String, syscalls: Syscalls, strictModes: Bool = geteuid() == 0) {
         path = "\(directory)/originals"
         self.syscalls = syscalls
         self.strictModes = strictModes
@@ -77,7 +78,7 @@ public struct OriginalsStore: Sendable {
     public func remove() { _ = syscalls.unlink(path) }
 
     /// This boot's id (`/proc/sys/kernel/random/boot_id`), or `unknown`.
-    public static func bootID(syscalls: Syscalls = .live) -> String {
+    public static func bootID(syscalls: Syscalls) -> String {
         FileReader.smallFile("/proc/sys/kernel/random/boot_id", syscalls: syscalls)?
             .split(whereSeparator: { $0 == "\n" || $0 == " " }).first.map(String.init) ?? "unknown"
     }

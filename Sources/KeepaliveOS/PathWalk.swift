@@ -36,7 +36,7 @@ public struct PathWalk: Sendable, Hashable {
     static let maximumLinks = 40
 
     /// Resolves `path` (relative to the working directory if not absolute).
-    public static func resolve(_ path: String, syscalls: Syscalls = .live) -> PathWalk {
+    public static func resolve(_ path: String, syscalls: Syscalls) -> PathWalk {
         var resolved = "/"
         if !path.hasPrefix("/") {
             switch syscalls.realPath(".") {
@@ -54,7 +54,7 @@ public struct PathWalk: Sendable, Hashable {
             }
             let candidate = PathWalk.join(resolved, name)
             guard candidate.utf8.count < PATH_MAX else { return PathWalk(steps: steps, real: nil, failure: Errno(ENAMETOOLONG)) }
-            switch syscalls.pathStatus(candidate, false) {
+            switch syscalls.linkStatus(candidate) {
             case .failure(let error) where error.code == ENOENT:
                 // The rest does not exist (yet): the walk ends where it would be.
                 steps.append(Step(directory: resolved, name: name, isLink: false, owner: 0))

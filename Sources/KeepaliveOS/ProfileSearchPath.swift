@@ -17,7 +17,8 @@ public struct ProfileSearchPath: Sendable {
     public let directories: [String]
     let reader: FileReader
 
-    public init(directories: [String] = ProfileSearchPath.defaultDirectories, reader: FileReader = FileReader()) {
+    /// The search path of `directories`, read with `reader`.
+    public init(directories: [String] = ProfileSearchPath.defaultDirectories, reader: FileReader) {
         self.directories = directories.map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.reader = reader
     }
@@ -116,7 +117,7 @@ extension ProfileSearchPath {
     /// alias); a link anywhere else would let a profile name read any file.
     func escapingSymlink(_ path: String) -> Diagnostic? {
         let calls = reader.syscalls
-        guard case .success(let status) = calls.pathStatus(path, false), status.kind == .symlink else { return nil }
+        guard case .success(let status) = calls.linkStatus(path), status.kind == .symlink else { return nil }
         let target: String
         switch calls.realPath(path) {
         case .success(let resolved): target = resolved

@@ -23,12 +23,15 @@ public struct Setup: Sendable {
     public var runtimeDirectory: String
     let reader: FileReader
 
+    /// A setup of these paths. Every file and event source of it goes through `reader`'s
+    /// seam: the live one unless a test hands in another (the OS layer's one `.live`; the
+    /// types below it take the caller's seam and have no default).
     public init(configPath: String = Setup.defaultConfigPath,
                 profileDirectories: [String]? = nil,
                 sysctlRoot: String = SysctlTree.defaultRoot,
                 sysctlConfRoot: String = "/",
                 runtimeDirectory: String? = nil,
-                reader: FileReader = FileReader()) {
+                reader: FileReader = FileReader(syscalls: .live)) {
         self.configPath = configPath
         self.searchPath = ProfileSearchPath(directories: profileDirectories ?? ProfileSearchPath.defaultDirectories,
                                             reader: reader)

@@ -11,7 +11,8 @@ public struct SysctlConfScanner: Sendable {
     public let root: String
     let reader: FileReader
 
-    public init(root: String = "/", reader: FileReader = FileReader()) {
+    /// A scanner of the sysctl.d files under `root`, read with `reader`.
+    public init(root: String = "/", reader: FileReader) {
         self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
         self.reader = reader
     }

@@ -30,7 +30,7 @@ public final class SysctlTree {
     public let pinned: Bool
 
     /// Creates access to the sysctls under `root`; nothing is opened yet.
-    public init(root: String = SysctlTree.defaultRoot, syscalls: Syscalls = .live, lock: ApplyLock? = nil) {
+    public init(root: String = SysctlTree.defaultRoot, syscalls: Syscalls, lock: ApplyLock? = nil) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         self.syscalls = syscalls
         self.lock = lock
@@ -41,7 +41,7 @@ public final class SysctlTree {
 
     /// Access through three descriptors opened read-write inside another namespace, in
     /// ``Tunable/allCases`` order; the tree owns and closes them.
-    public init(pinned descriptors: [Int32], syscalls: Syscalls = .live, lock: ApplyLock? = nil) {
+    public init(pinned descriptors: [Int32], syscalls: Syscalls, lock: ApplyLock? = nil) {
         precondition(descriptors.count == 3, "one descriptor per key")
         root = SysctlTree.defaultRoot
         self.syscalls = syscalls

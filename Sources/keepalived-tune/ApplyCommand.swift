@@ -46,7 +46,7 @@ struct ApplyCommand: Command {
             print("\(entered.description): \(entered.decision.reason)")
             namespace = entered
         }
-        let netns = namespace?.inode ?? DaemonState.ownNetworkNamespace()
+        let netns = namespace?.inode ?? DaemonState.ownNetworkNamespace(syscalls: setup.syscalls)
         let record = WriterRecord(pid: getpid(), netns: netns, values: target, at: MonotonicClock.now())
         let report = Applier.apply(target, to: namespace?.tree ?? setup.sysctlTree(), record: record)
         guard report.succeeded else {
@@ -68,7 +68,7 @@ struct ApplyCommand: Command {
         let already = report.changes.isEmpty ? " (already in force, nothing written)" : ""
         print("\(label) in force: \(target.compact)\(already)")
         // A daemon enforcing something else here will put its own profile back.
-        if let daemon = DaemonState.running(in: setup.runtimeDirectory), daemon.netns == netns, daemon.values != target {
+        if let daemon = DaemonState.running(in: setup.runtimeDirectory, syscalls: setup.syscalls), daemon.netns == netns, daemon.values != target {
             Output.error("keepalived-tune: note: the running keepalived-tune daemon (pid \(daemon.pid)) enforces profile \(daemon.profile) (\(daemon.values.compact)) and will put it back at its next check. To switch for good, set 'profile = \(name ?? "NAME")' in \(setup.configPath): the daemon applies a saved edit by itself")
         }
     }

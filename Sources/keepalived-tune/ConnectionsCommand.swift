@@ -46,6 +46,9 @@ struct ConnectionsCommand: Command {
         options: [all, pid, unit, port, state, idleOver, neverReaped, check, exact, netns, allNamespaces, enable, dryRun, GlobalOptions.json])
 
     let arguments: ParsedArguments
+    /// The seam every call of the command goes through (the command takes no --sysctl-root,
+    /// so it builds its own instead of a Setup's).
+    let syscalls = Syscalls.live
 
     init(_ arguments: ParsedArguments) { self.arguments = arguments }
 
@@ -64,7 +67,7 @@ struct ConnectionsCommand: Command {
         let input = try gather(depth: depth, in: arguments.value(Self.netns))
         let audit = ConnectionAudit(input)
         if enabling {
-            try ConnectionsRetrofit(audit: audit, input: input, filter: filter, dryRun: arguments.flag(Self.dryRun),
+            try ConnectionsRetrofit(audit: audit, input: input, filter: filter, syscalls: syscalls, dryRun: arguments.flag(Self.dryRun),
                                     json: arguments.flag(GlobalOptions.json)).run()
             return
         }
@@ -81,7 +84,7 @@ struct ConnectionsCommand: Command {
     /// `--all-namespaces`: the audit of each namespace found, one after another, each under
     /// a heading (text) or as one member of `namespaces` (JSON). `--check` fails if any fails.
     func runInEveryNamespace(filter: ConnectionFilter, depth: ConnectionScanner.Depth, enabling: Bool) throws {
-        let found = NamespaceDiscovery().scan(processes: true)
+        let found = NamespaceDiscovery(syscalls: syscalls).scan(processes: true)
         let json = arguments.flag(GlobalOptions.json)
         var documents: [JSONValue] = []
         var failing = false
@@ -92,7 +95,7 @@ struct ConnectionsCommand: Command {
             let input = try gather(depth: depth, in: identity.isOwn ? nil : found.entries[identity.inode])
             let audit = ConnectionAudit(input)
             if enabling {
-                try ConnectionsRetrofit(audit: audit, input: input, filter: filter, dryRun: arguments.flag(Self.dryRun), json: json).run()
+                try ConnectionsRetrofit(audit: audit, input: input, filter: filter, syscalls: syscalls, dryRun: arguments.flag(Self.dryRun), json: json).run()
                 continue
             }
             let selected = audit.connections.filter(filter.matches)
@@ -112,10 +115,11 @@ struct ConnectionsCommand: Command {
 
     /// The audit's input, gathered here or in the namespace `target` names.
     func gather(depth: ConnectionScanner.Depth, in target: String?) throws -> AuditInput {
-        let scan = { ConnectionScanner().gather(depth: depth) }
+        let scanner = ConnectionScanner(syscalls: syscalls)
+        let scan = { scanner.gather(depth: depth) }
         let outcome: Result<AuditInput, SockDiag.Failure>
         if let target {
-            switch NetworkNamespace.run(in: target, scan) {
+            switch NetworkNamespace.run(in: target, syscalls: syscalls, scan) {
             case .success(let result): outcome = result
             case .failure(let failure):
                 Output.error("keepalived-tune: \(failure)")

@@ -7,15 +7,18 @@ struct ConnectionsRetrofit {
     let audit: ConnectionAudit
     let input: AuditInput
     let filter: ConnectionFilter
+    let syscalls: Syscalls
     let dryRun: Bool
     let json: Bool
 
+    /// Carries out (or shows) the plan, prints each change and the total; fails with
+    /// `ExitStatus.systemFailure` if a change failed.
     func run() throws {
         let plan = RetrofitPlan(audit: audit, listeners: input.sockets.filter { $0.record.state == .listen },
                                 holders: input.holders, filter: filter)
         let results: [(target: RetrofitPlan.Target, outcome: KeepaliveRetrofit.Outcome?)] = dryRun
             ? plan.targets.map { ($0, nil) }
-            : KeepaliveRetrofit().apply(plan).map { ($0.target, $0.outcome) }
+            : KeepaliveRetrofit(syscalls: syscalls).apply(plan).map { ($0.target, $0.outcome) }
         var enabled = 0, listeners = 0, already = 0, failed: [String] = []
         var lines: [String] = []
         for (target, outcome) in results {

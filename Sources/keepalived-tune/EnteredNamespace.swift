@@ -25,7 +25,7 @@ struct EnteredNamespace {
     static func enter(_ value: String, setup: Setup, rules: NamespaceRules, daemonProfile: ProfileName) throws -> EnteredNamespace {
         let path = NetworkNamespace.path(for: value)
         let inode: UInt64
-        switch setup.syscalls.pathStatus(path, true) {
+        switch setup.syscalls.pathStatus(path) {
         case .success(let status): inode = status.inode
         case .failure(let error):
             Output.error("keepalived-tune: --netns \(value): cannot open \(path): \(error)")

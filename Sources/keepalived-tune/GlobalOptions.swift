@@ -39,10 +39,12 @@ struct GlobalOptions {
         json = arguments.flag(GlobalOptions.json)
     }
 
-    /// The setup these options describe.
+    /// The setup these options describe, on the live seam: the one every command that
+    /// takes these options makes its calls through.
     var setup: Setup {
         Setup(configPath: config,
               profileDirectories: profileDirectories.isEmpty ? nil : profileDirectories,
-              sysctlRoot: sysctlRoot, sysctlConfRoot: sysctlConfRoot, runtimeDirectory: runtimeDirectory)
+              sysctlRoot: sysctlRoot, sysctlConfRoot: sysctlConfRoot, runtimeDirectory: runtimeDirectory,
+              reader: FileReader(syscalls: .live))
     }
 }

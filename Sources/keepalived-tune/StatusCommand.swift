@@ -129,11 +129,11 @@ struct OriginalsView {
     let values: KeepaliveValues?
 
     init(_ setup: Setup) {
-        let store = OriginalsStore(directory: setup.runtimeDirectory, strictModes: setup.strictModes)
+        let store = OriginalsStore(directory: setup.runtimeDirectory, syscalls: setup.syscalls, strictModes: setup.strictModes)
         path = store.path
-        loaded = store.load(boot: OriginalsStore.bootID(), setAside: false)
+        loaded = store.load(boot: OriginalsStore.bootID(syscalls: setup.syscalls), setAside: false)
         if case .found(let originals) = loaded {
-            values = originals.values[DaemonState.ownNetworkNamespace()]
+            values = originals.values[DaemonState.ownNetworkNamespace(syscalls: setup.syscalls)]
         } else {
             values = nil
         }

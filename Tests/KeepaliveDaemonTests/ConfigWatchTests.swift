@@ -20,9 +20,9 @@ struct ConfigWatchTests {
             directory = try TemporaryDirectory("configwatch")
             configPath = try directory.write("keepalived-tune.conf", "[daemon]\nprofile = server\n")
             try beforeWatch(configPath)
-            inotify = try Inotify()
+            inotify = try Inotify(syscalls: .live)
             watch = ConfigWatch(inotify: inotify, configPath: configPath,
-                                dropInDirectory: configPath + ".d", profileDirectories: [])
+                                dropInDirectory: configPath + ".d", profileDirectories: [], syscalls: .live)
             watch.arm()
         }
 

@@ -32,7 +32,7 @@ struct ConnectionAuditorTests {
             directory = try TemporaryDirectory("kt-auditor")
             var seam = Syscalls.live
             let rename = seam.rename, written = written
-            seam.rename = { from, to in
+            seam.rename.body = { from, to in
                 let result = rename(from, to)
                 written.signal()
                 return result

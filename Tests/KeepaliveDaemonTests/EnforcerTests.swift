@@ -55,7 +55,7 @@ struct EnforcerTests {
     static func refusingWrites(while toggle: Toggle) -> Syscalls {
         var calls = Syscalls.live
         let realOpen = calls.open
-        calls.open = { path, flags in
+        calls.open.body = { path, flags in
             if flags & O_WRONLY != 0, toggle.isOn { return .failure(Errno(EROFS)) }
             return realOpen(path, flags)
         }

@@ -61,7 +61,7 @@ struct FleetTests {
             discoveryRoots.runtimes = .init(under: runtime.path)
             var calls = Syscalls.live
             let realRead = calls.pread, ended = self.ended
-            calls.pread = { fd, buffer, offset in ended.withLock { $0.contains(fd) } ? .failure(Errno(ENOENT)) : realRead(fd, buffer, offset) }
+            calls.pread.body = { fd, buffer, offset in ended.withLock { $0.contains(fd) } ? .failure(Errno(ENOENT)) : realRead(fd, buffer, offset) }
             let setup = Setup(configPath: runtime.url("none.conf"), profileDirectories: [], runtimeDirectory: runtime.path,
                               reader: FileReader(syscalls: calls))
             inotify = try Inotify(syscalls: calls)

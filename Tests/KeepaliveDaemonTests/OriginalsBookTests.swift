@@ -17,7 +17,7 @@ struct OriginalsBookTests {
     final class Fixture {
         let directory: TemporaryDirectory
         let store: OriginalsStore
-        let boot = OriginalsStore.bootID()
+        let boot = OriginalsStore.bootID(syscalls: .live)
         let logs = InMemoryLogHandler()
         let log: EventLog
         private let renames: Inotify
@@ -26,10 +26,10 @@ struct OriginalsBookTests {
 
         init() throws {
             directory = try TemporaryDirectory("originals-book")
-            store = OriginalsStore(directory: directory.path)
+            store = OriginalsStore(directory: directory.path, syscalls: .live)
             let handler = logs
             log = EventLog(logger: Logger(label: "test") { _ in handler })
-            renames = try Inotify()
+            renames = try Inotify(syscalls: .live)
             _ = try renames.add(directory.path, mask: UInt32(IN_MOVED_TO))
         }
 
@@ -49,7 +49,7 @@ struct OriginalsBookTests {
         func tree(_ values: KeepaliveValues) throws -> (root: FakeSysctlRoot, tree: SysctlTree) {
             let root = try FakeSysctlRoot(time: values.time, intvl: values.intvl, probes: values.probes)
             roots.append(root)
-            return (root, SysctlTree(root: root.path))
+            return (root, SysctlTree(root: root.path, syscalls: .live))
         }
 
         /// The `EVENT` of every entry logged.
@@ -203,7 +203,7 @@ struct OriginalsBookTests {
     @Test func aFailedFlushIsReportedAndNotTriedAgain() throws {
         let fixture = try Fixture()
         let blocked = try fixture.directory.write("blocked", "a file where the directory should be")
-        let store = OriginalsStore(directory: blocked)
+        let store = OriginalsStore(directory: blocked, syscalls: .live)
         let book = OriginalsBook(store: store, syscalls: .live)
         _ = book.recall(101, tree: try fixture.tree(Self.found).tree)
         book.flush(log: fixture.log)

@@ -73,7 +73,7 @@ struct OriginalsStoreTests {
 
     @Test func savedWholeAndReadBack() throws {
         let directory = try TemporaryDirectory()
-        let store = OriginalsStore(directory: directory.url("run"))
+        let store = OriginalsStore(directory: directory.url("run"), syscalls: .live)
         let originals = Originals(boot: Self.boot, savedAt: 1, values: [7: KeepaliveValues(time: 600, intvl: 10, probes: 4)])
         #expect(store.save(originals) == nil)
         guard case .found(let read) = store.load(boot: Self.boot) else { Issue.record("not found"); return }
@@ -91,7 +91,7 @@ struct OriginalsStoreTests {
         let directory = try TemporaryDirectory()
         let file = try directory.write("originals", text)
         chmod(file, 0o600)
-        guard case .rejected(let why, let movedTo) = OriginalsStore(directory: directory.path).load(boot: Self.boot) else {
+        guard case .rejected(let why, let movedTo) = OriginalsStore(directory: directory.path, syscalls: .live).load(boot: Self.boot) else {
             Issue.record("trusted: \(text)"); return
         }
         #expect(why == reason)
@@ -103,7 +103,7 @@ struct OriginalsStoreTests {
         let directory = try TemporaryDirectory()
         let file = try directory.write("originals", Self.good)
         chmod(file, 0o622)
-        guard case .rejected(let why, _) = OriginalsStore(directory: directory.path).load(boot: Self.boot) else {
+        guard case .rejected(let why, _) = OriginalsStore(directory: directory.path, syscalls: .live).load(boot: Self.boot) else {
             Issue.record("trusted"); return
         }
         #expect(why == "it is writable by group or others (mode 622)")
@@ -115,7 +115,7 @@ struct OriginalsStoreTests {
         let file = try directory.write("originals", Self.good)
         chmod(file, 0o600)
         chown(file, 65534, 65534)
-        guard case .rejected(let why, _) = OriginalsStore(directory: directory.path, strictModes: true).load(boot: Self.boot) else {
+        guard case .rejected(let why, _) = OriginalsStore(directory: directory.path, syscalls: .live, strictModes: true).load(boot: Self.boot) else {
             Issue.record("trusted"); return
         }
         #expect(why == "it is owned by uid 65534, not root")

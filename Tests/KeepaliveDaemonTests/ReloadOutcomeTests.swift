@@ -46,7 +46,7 @@ struct ReloadOutcomeTests {
             // The loop's signal source, on a descriptor that never becomes readable: a real
             // one would block SIGHUP, SIGTERM and SIGINT in the test's (shared) thread.
             var quiet = setup.syscalls
-            quiet.signalFD = { Syscalls.live.open("/dev/null", O_RDONLY) }
+            quiet.signalFD.body = { Syscalls.live.open("/dev/null", O_RDONLY) }
             running = Daemon.Running(signals: try SignalSource(syscalls: quiet), inotify: inotify, enforcer: enforcer,
                                      reload: reload, originals: originals,
                                      auditor: ConnectionAuditor(log: daemon.log, setup: setup, metrics: daemon.metrics),

@@ -49,7 +49,7 @@ import KeepaliveModel
     /// The real call on this process: clean read-only pages are dropped and the process keeps
     /// running (what it touches next faults back in from the page cache).
     @Test func releasingShrinksResidentReadOnlyPagesAndTheProcessRunsOn() throws {
-        let codePages = CodePages()
+        let codePages = CodePages(syscalls: .live)
         let before = try residentReadOnlyKilobytes()
         let advised = codePages.release()
         let after = try residentReadOnlyKilobytes()
@@ -63,7 +63,7 @@ import KeepaliveModel
 
     /// The Rss of this process's readable, unwritable file mappings, from /proc/self/smaps.
     private func residentReadOnlyKilobytes() throws -> Int {
-        let smaps = try #require(CodePages.readProcFile("/proc/self/smaps"))
+        let smaps = try #require(CodePages.readProcFile("/proc/self/smaps", syscalls: .live))
         var total = 0, counted = false
         for line in smaps.split(separator: UInt8(ascii: "\n")) {
             // A mapping's header starts with its address range; its fields follow, one a line.

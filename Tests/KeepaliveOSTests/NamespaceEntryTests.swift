@@ -76,14 +76,14 @@ struct NamespaceEntryTests {
 
         func seam(_ base: Syscalls = .live) -> Syscalls {
             var calls = base
-            calls.open = { path, flags in
+            calls.open.body = { path, flags in
                 let result = base.open(path, flags)
                 if path.hasPrefix("\(SysctlTree.defaultRoot)/net/ipv4/tcp_keepalive_"), case .success(let fd) = result {
                     self.state.withLock { $0.opened.append(fd); $0.closed.remove(fd) }
                 }
                 return result
             }
-            calls.close = { fd in
+            calls.close.body = { fd in
                 self.state.withLock { _ = $0.closed.insert(fd) }
                 base.close(fd)
             }
@@ -94,10 +94,10 @@ struct NamespaceEntryTests {
     /// Runs `body`, and checks the calling thread is in the namespace it started in, and the
     /// host's values are what they were.
     func staying<T>(_ body: () throws -> T) rethrows -> T {
-        let (namespace, host) = (NetworkNamespace.current(), HostKeepalive.snapshot())
+        let (namespace, host) = (NetworkNamespace.current(syscalls: .live), HostKeepalive.snapshot())
         let result = try body()
-        #expect(NetworkNamespace.current() == namespace, "the calling thread was moved into another namespace")
-        #expect(NetworkNamespace.current() != nil)
+        #expect(NetworkNamespace.current(syscalls: .live) == namespace, "the calling thread was moved into another namespace")
+        #expect(NetworkNamespace.current(syscalls: .live) != nil)
         #expect(HostKeepalive.snapshot() == host)
         return result
     }
@@ -113,7 +113,7 @@ struct NamespaceEntryTests {
 
     @Test func eachNamespaceGetsThreeCloseOnExecDescriptorsThatReadItsOwnValues() throws {
         let (a, b) = (try HeldNamespace(Self.first), try HeldNamespace(Self.second))
-        let results = staying { NamespaceEntry.openSysctls([a.target, b.target]) }
+        let results = staying { NamespaceEntry.openSysctls([a.target, b.target], syscalls: .live) }
         try #require(results.count == 2)
         let descriptors = try results.map { try $0.get() }
         #expect(descriptors.map(\.count) == [3, 3])
@@ -125,14 +125,14 @@ struct NamespaceEntryTests {
         }
         for fds in descriptors { #expect(zip(fds, own).allSatisfy { inode(of: $0) != $1 }, "a descriptor is the test's own file") }
         // The trees own and close the descriptors.
-        #expect(try SysctlTree(pinned: descriptors[0]).readAll() == Self.first)
-        #expect(try SysctlTree(pinned: descriptors[1]).readAll() == Self.second)
+        #expect(try SysctlTree(pinned: descriptors[0], syscalls: .live).readAll() == Self.first)
+        #expect(try SysctlTree(pinned: descriptors[1], syscalls: .live).readAll() == Self.second)
     }
 
     @Test func aWriteThroughADescriptorLandsInThatNamespaceAlone() throws {
         let (a, b) = (try HeldNamespace(Self.first), try HeldNamespace(Self.second))
         let host = HostKeepalive.snapshot()
-        let tree = SysctlTree(pinned: try staying { NamespaceEntry.openSysctls(at: a.path, inode: a.inode) }.get())
+        let tree = SysctlTree(pinned: try staying { NamespaceEntry.openSysctls(at: a.path, inode: a.inode, syscalls: .live) }.get(), syscalls: .live)
         try tree.write(.time, 3333)
         #expect(try a.valueInside(.time) == "3333")
         #expect(try a.valueInside(.probes) == "1")
@@ -167,8 +167,8 @@ struct NamespaceEntryTests {
         #expect(gone.errno == Errno(ENOENT))
         #expect(gone.description == "cannot enter network namespace \(ended.path): \(Errno(ENOENT)) (it has gone)")
         // One thread entered all three in turn: the failure left it in b, and c is c's.
-        #expect(try SysctlTree(pinned: results[0].get()).readAll() == Self.second)
-        #expect(try SysctlTree(pinned: results[2].get()).readAll() == c.values)
+        #expect(try SysctlTree(pinned: results[0].get(), syscalls: .live).readAll() == Self.second)
+        #expect(try SysctlTree(pinned: results[2].get(), syscalls: .live).readAll() == c.values)
         #expect(ledger.opened.count == 6)
     }
 
@@ -181,9 +181,9 @@ struct NamespaceEntryTests {
         let ledger = DescriptorLedger()
         // Expectations are checked here, on the test's thread; the namespace's thread only reports.
         let (result, before, after) = try PrivateNetworkNamespace.run {
-            let before = NetworkNamespace.current()
+            let before = NetworkNamespace.current(syscalls: .live)
             let result = NamespaceEntry.openSysctls(at: "/proc/thread-self/ns/net", inode: nil, syscalls: ledger.seam())
-            return (result, before, NetworkNamespace.current())
+            return (result, before, NetworkNamespace.current(syscalls: .live))
         }
         #expect(before != nil && after == before, "the caller's thread was moved")
         guard case .failure(let failure) = result else {
@@ -200,15 +200,15 @@ struct NamespaceEntryTests {
     /// daemon's own path resolves to a's file. Entering a then finds "its own" files: refused.
     @Test func filesThatResolveToTheCallersPathAreRefused() throws {
         let a = try HeldNamespace(Self.first)
-        let held = try NamespaceEntry.openSysctls(at: a.path, inode: a.inode).get()
+        let held = try NamespaceEntry.openSysctls(at: a.path, inode: a.inode, syscalls: .live).get()
         defer { held.forEach { close($0) } }
         let ledger = DescriptorLedger()
         var pinned = ledger.seam()
-        pinned.pathStatus = { path, follow in
+        pinned.pathStatus.body = { path in
             guard let index = Tunable.allCases.firstIndex(where: { path == "\(SysctlTree.defaultRoot)/\($0.relativePath)" }) else {
-                return Syscalls.live.pathStatus(path, follow)
+                return Syscalls.live.pathStatus(path)
             }
-            return Syscalls.live.pathStatus("/proc/self/fd/\(held[index])", true)
+            return Syscalls.live.pathStatus("/proc/self/fd/\(held[index])")
         }
         let result = staying { NamespaceEntry.openSysctls(at: a.path, inode: a.inode, syscalls: pinned) }
         guard case .failure(let failure) = result else {

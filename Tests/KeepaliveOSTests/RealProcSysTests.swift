@@ -13,8 +13,8 @@ struct RealProcSysTests {
     /// report and what fresh descriptors read back there afterwards.
     func applyInPrivateNamespace(_ values: KeepaliveValues) throws -> (ApplyReport, KeepaliveValues) {
         try PrivateNetworkNamespace.run {
-            let report = Applier.apply(values, to: SysctlTree())
-            return (report, try SysctlTree().readAll())
+            let report = Applier.apply(values, to: SysctlTree(syscalls: .live))
+            return (report, try SysctlTree(syscalls: .live).readAll())
         }
     }
 

@@ -8,7 +8,7 @@ import Testing
 /// link on the way, not only the directory named in the path.
 @Suite("Strict modes on the resolved path", .enabled(if: geteuid() == 0, "ownership checks need root (chown)"))
 struct ResolvedPathSecurityTests {
-    let strict = FileReader(strictModes: true)
+    let strict = FileReader(syscalls: .live, strictModes: true)
 
     func refusal(_ outcome: FileReader.Outcome) -> Diagnostic? {
         if case .failed(let diagnostic) = outcome { return diagnostic }
@@ -94,7 +94,7 @@ struct UnresolvableProfileLinkTests {
         try #require(made.status == 0, "\(made)")
         try directory.makeDirectory("profiles")
         try FileManager.default.createSymbolicLink(atPath: directory.url("profiles/evil.conf"), withDestinationPath: directory.url("hop"))
-        let (profile, diagnostics) = ProfileSearchPath(directories: [directory.url("profiles")]).resolve(ProfileName("evil")!)
+        let (profile, diagnostics) = ProfileSearchPath(directories: [directory.url("profiles")], reader: FileReader(syscalls: .live)).resolve(ProfileName("evil")!)
         #expect(profile == nil)
         #expect(diagnostics.map(\.code) == [.unsafeSymlink], "\(diagnostics)")
     }
@@ -103,7 +103,7 @@ struct UnresolvableProfileLinkTests {
         let directory = try TemporaryDirectory()
         try directory.makeDirectory("profiles")
         try FileManager.default.createSymbolicLink(atPath: directory.url("profiles/gone.conf"), withDestinationPath: directory.url("profiles/missing.conf"))
-        let (profile, diagnostics) = ProfileSearchPath(directories: [directory.url("profiles")]).resolve(ProfileName("gone")!)
+        let (profile, diagnostics) = ProfileSearchPath(directories: [directory.url("profiles")], reader: FileReader(syscalls: .live)).resolve(ProfileName("gone")!)
         #expect(profile == nil)
         #expect(diagnostics.first?.message.contains("dangling symlink") == true, "\(diagnostics)")
         #expect(diagnostics.first?.message.contains("did you mean") == false)

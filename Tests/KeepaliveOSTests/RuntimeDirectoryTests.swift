@@ -13,7 +13,7 @@ struct RuntimeDirectoryTests {
     static let containerd = String(repeating: "3", count: 64), docker = String(repeating: "4", count: 64)
 
     @Test func everyRuntimesContainersAreRead() {
-        let entries = RuntimeDirectory(roots: .init(under: Self.root)).entries()
+        let entries = RuntimeDirectory(roots: .init(under: Self.root), syscalls: .live).entries()
         let byID = Dictionary(uniqueKeysWithValues: entries.map { ($0.record.id, $0) })
         #expect(entries.count == 4)
 
@@ -49,19 +49,19 @@ struct RuntimeDirectoryTests {
         try base.write("srv/docker/containers/\(stopped)/config.v2.json", config
             .replacingOccurrences(of: Self.docker, with: stopped).replacingOccurrences(of: "\"Running\":true", with: "\"Running\":false"))
         var roots = RuntimeDirectory.Roots(under: base.path)
-        #expect(RuntimeDirectory(roots: roots).entries().isEmpty)   // no daemon.json: /var/lib/docker, empty here
+        #expect(RuntimeDirectory(roots: roots, syscalls: .live).entries().isEmpty)   // no daemon.json: /var/lib/docker, empty here
         try base.write("etc/docker/daemon.json", #"{"log-driver": "journald", "data-root": "\#(base.url("srv/docker"))"}"#)
-        let entries = RuntimeDirectory(roots: roots).entries()
+        let entries = RuntimeDirectory(roots: roots, syscalls: .live).entries()
         #expect(entries.map(\.record) == [ContainerRecord(runtime: .docker, id: Self.docker, name: "nginx-1", sysctls: [.time: 900])])
         roots.dockerConfig = base.url("etc/docker/missing.json")
-        #expect(RuntimeDirectory(roots: roots).entries().isEmpty)
+        #expect(RuntimeDirectory(roots: roots, syscalls: .live).entries().isEmpty)
     }
 
     func label(_ identity: NamespaceIdentity?) -> String? { identity.map { "\($0.label.kind) \($0.label.name)" } }
 
     @Test func aMissingRuntimeIsNoContainers() throws {
         let empty = try TemporaryDirectory()
-        #expect(RuntimeDirectory(roots: .init(under: empty.path)).entries().isEmpty)
+        #expect(RuntimeDirectory(roots: .init(under: empty.path), syscalls: .live).entries().isEmpty)
     }
 
     /// A fake `/proc` and mountinfo: pins for podman, CRI-O and containerd; docker's
@@ -102,7 +102,7 @@ struct RuntimeDirectoryTests {
         roots.mountinfo = proc.url("mountinfo")
         roots.pinRoot = proc.url("root")
         roots.runtimes = .init(under: Self.root)
-        let discovery = NamespaceDiscovery(roots: roots)
+        let discovery = NamespaceDiscovery(roots: roots, syscalls: .live)
         let found = discovery.scan(processes: true)
         let dockerInode = try #require(try? FileManager.default.attributesOfItem(atPath: proc.url("300/ns/net"))[.systemFileNumber] as? UInt64)
         let appInode = try #require(try? FileManager.default.attributesOfItem(atPath: proc.url("301/ns/net"))[.systemFileNumber] as? UInt64)

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Strict modes: a root daemon trusts only root's files")
 struct StrictModesTests {
-    let strict = FileReader(strictModes: true)
+    let strict = FileReader(syscalls: .live, strictModes: true)
 
     func setup(_ directory: TemporaryDirectory) -> Setup {
         Setup(configPath: directory.url("k.conf"), profileDirectories: [directory.url("profiles")], reader: strict)
@@ -64,7 +64,7 @@ struct StrictModesTests {
         let directory = try TemporaryDirectory()
         let path = try directory.write("k.conf", "[daemon]\nprofile = server\n")
         chmod(path, 0o666)
-        let load = Setup(configPath: path, profileDirectories: [], reader: FileReader(strictModes: false)).loadPolicy()
+        let load = Setup(configPath: path, profileDirectories: [], reader: FileReader(syscalls: .live, strictModes: false)).loadPolicy()
         #expect(load.policy?.profile.name.rawValue == "server")
     }
 }
@@ -76,7 +76,7 @@ struct SymlinkTests {
         let secret = try directory.write("outside/secret.conf", "[profile]\ninclude = server\n")
         try directory.makeDirectory("profiles")
         try FileManager.default.createSymbolicLink(atPath: directory.url("profiles/evil.conf"), withDestinationPath: secret)
-        let searchPath = ProfileSearchPath(directories: [directory.url("profiles")])
+        let searchPath = ProfileSearchPath(directories: [directory.url("profiles")], reader: FileReader(syscalls: .live))
         let (profile, diagnostics) = searchPath.resolve(ProfileName("evil")!)
         #expect(profile == nil)
         #expect(diagnostics.map(\.code) == [.unsafeSymlink])
@@ -88,7 +88,7 @@ struct SymlinkTests {
         let real = try directory.write("usr/base.conf", "[profile]\ninclude = server\n[sysctl]\nnet.ipv4.tcp_keepalive_probes = 4\n")
         try directory.makeDirectory("etc")
         try FileManager.default.createSymbolicLink(atPath: directory.url("etc/alias.conf"), withDestinationPath: real)
-        let searchPath = ProfileSearchPath(directories: [directory.url("etc"), directory.url("usr")])
+        let searchPath = ProfileSearchPath(directories: [directory.url("etc"), directory.url("usr")], reader: FileReader(syscalls: .live))
         #expect(searchPath.resolve(ProfileName("alias")!).0?.values.probes == 4)
     }
 

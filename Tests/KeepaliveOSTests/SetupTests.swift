@@ -32,7 +32,7 @@ struct SetupTests {
         let directory = try TemporaryDirectory()
         let etc = try directory.makeDirectory("etc")
         try directory.write("etc/server.conf", "[profile]\ndescription = local\ninclude = server\n[sysctl]\nnet.ipv4.tcp_keepalive_probes = 4\n")
-        let searchPath = ProfileSearchPath(directories: [etc, directory.url("usr")])
+        let searchPath = ProfileSearchPath(directories: [etc, directory.url("usr")], reader: FileReader(syscalls: .live))
         let (profile, diagnostics) = searchPath.resolve(ProfileName("server")!)
         #expect(diagnostics.isEmpty)
         #expect(profile?.values == KeepaliveValues(time: 1800, intvl: 30, probes: 4))
@@ -53,7 +53,7 @@ struct SetupTests {
     @Test func aHugeFileIsRefusedWithoutReadingAllOfIt() throws {
         let directory = try TemporaryDirectory()
         let big = try directory.write("big.conf", String(repeating: "# padding line\n", count: 700_000))
-        guard case .read(let source) = FileReader().read(big) else { Issue.record("not read"); return }
+        guard case .read(let source) = FileReader(syscalls: .live).read(big) else { Issue.record("not read"); return }
         #expect(source.bytes.count <= SourceText.maximumSize + 16 * 1024)
         #expect(source.totalSize == 700_000 * 15)
         #expect(IniDocument(source).diagnostics.map(\.code) == [.fileTooLarge])
@@ -67,7 +67,7 @@ struct SetupTests {
         let directory = try TemporaryDirectory()
         let main = try directory.write("k.conf", "[daemon]\nprofile = server\n")
         var calls = Syscalls.live
-        calls.pread = { _, _, _ in .success(0) }   // the bytes are gone; the size was not
+        calls.pread.body = { _, _, _ in .success(0) }   // the bytes are gone; the size was not
         let load = Setup(configPath: main, profileDirectories: [], reader: FileReader(syscalls: calls, strictModes: false)).loadPolicy()
         #expect(load.configFiles == [main])
         #expect(load.emptyFiles == [main])
@@ -77,7 +77,7 @@ struct SetupTests {
         let directory = try TemporaryDirectory()
         try directory.write("p/-x.conf", "[profile]\n")
         try directory.write("p/ok.conf", profileTextForDisk)
-        let (entries, diagnostics) = ProfileSearchPath(directories: [directory.url("p")]).inventory()
+        let (entries, diagnostics) = ProfileSearchPath(directories: [directory.url("p")], reader: FileReader(syscalls: .live)).inventory()
         #expect(entries.map(\.name.rawValue).contains("ok"))
         #expect(!entries.map(\.name.rawValue).contains("-x"))
         #expect(diagnostics.map(\.code) == [.invalidProfileName])

@@ -12,8 +12,11 @@ struct SockDiagTests {
         Array(try Data(contentsOf: URL(fileURLWithPath: FileList.packageRoot + "/Tests/Fixtures/sockdiag/\(name)")))
     }
 
+    /// The sequence number record.py's requests carried.
+    static let recordedSequence: UInt32 = 7
+
     static func sockets(_ name: String) throws -> [DiagSocket] {
-        try SockDiag.parse(fixture(name)).get()
+        try SockDiag.parse(fixture(name), sequence: recordedSequence).get()
     }
 
     @Test func everyRecordedConnectionIsThereWithItsStateAndTimer() throws {
@@ -53,24 +56,19 @@ struct SockDiagTests {
         #expect(Array(request[20..<24]) == [0xFF, 0x0B, 0, 0], "every state, 1 << TCP_STATE, but LISTEN (bit 10)")
     }
 
-    /// A netlink message: header and payload.
+    /// A netlink message of the recorded dump's sequence: header and payload, host order.
     static func message(type: UInt16, flags: UInt16 = 2, _ payload: [UInt8] = []) -> [UInt8] {
-        var bytes: [UInt8] = []
-        withUnsafeBytes(of: UInt32(16 + payload.count).littleEndian) { bytes += $0 }
-        withUnsafeBytes(of: type.littleEndian) { bytes += $0 }
-        withUnsafeBytes(of: flags.littleEndian) { bytes += $0 }
-        bytes += [UInt8](repeating: 0, count: 8) + payload
-        return bytes
+        NetlinkMessage.bytes(type: type, flags: flags, sequence: recordedSequence, payload: payload)
     }
 
     @Test func errorsInterruptionsAndTruncationAreFailures() throws {
-        var errno: [UInt8] = []
-        withUnsafeBytes(of: Int32(-EPERM).littleEndian) { errno += $0 }
-        #expect(SockDiag.parse(Self.message(type: 2, errno + [UInt8](repeating: 0, count: 16))) == .failure(.kernel(EPERM)))
+        let errno = withUnsafeBytes(of: Int32(-EPERM)) { Array($0) }
+        let sequence = Self.recordedSequence
+        #expect(SockDiag.parse(Self.message(type: 2, errno + [UInt8](repeating: 0, count: 16)), sequence: sequence) == .failure(.kernel(EPERM)))
         let whole = try Self.fixture("inet.bin")
-        #expect(SockDiag.parse(Array(whole.dropLast(20))) == .failure(.truncated))
-        #expect(SockDiag.parse(Self.message(type: 20, flags: 0x12, [UInt8](repeating: 0, count: 72))) == .failure(.interrupted))
-        #expect(SockDiag.parse(Self.message(type: 3)) == .success([]))
+        #expect(SockDiag.parse(Array(whole.dropLast(20)), sequence: sequence) == .failure(.truncated))
+        #expect(SockDiag.parse(Self.message(type: 20, flags: 0x12, [UInt8](repeating: 0, count: 72)), sequence: sequence) == .failure(.interrupted))
+        #expect(SockDiag.parse(Self.message(type: 3), sequence: sequence) == .success([]))
     }
 }
 
@@ -83,11 +81,15 @@ struct SockDiagDumpTests {
         let namespace = try PrivateNetworkNamespace()
         let up = try namespace.run { try ChildProcess.run(["ip", "link", "set", "lo", "up"]) }
         try #require(up.status == 0, "\(up)")
+        let trace = SyscallTrace()
         let found = try namespace.run { () throws -> [DiagSocket] in
             let connection = try LoopbackConnection(port: 41_500)
             defer { connection.close() }
-            return try SockDiag.dump(family: AF_INET).get()
+            return try SockDiag.dump(family: AF_INET, syscalls: Syscalls.live.recording(into: trace)).get()
         }
+        let names = trace.names
+        #expect(names.first == "socket" && names.dropFirst().first == "send" && names.last == "close", "through the seam: \(names)")
+        #expect(Set(names.dropFirst(2).dropLast()) == ["recvfrom"], "\(names)")
         #expect(found.contains { $0.local == "127.0.0.1:41500" && $0.record.state == .established && $0.record.inode != 0 }, "\(found)")
         #expect(found.contains { $0.remote == "127.0.0.1:41500" && $0.record.state == .established })
         #expect(found.allSatisfy { $0.local.hasPrefix("127.0.0.1:") }, "only this namespace's sockets: \(found.map(\.local))")

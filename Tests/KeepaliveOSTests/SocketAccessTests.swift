@@ -12,7 +12,7 @@ struct SocketAccessTests {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try #require(fd >= 0)
         defer { close(fd) }
-        let access = SocketAccess()
+        let access = SocketAccess(syscalls: .live)
         let sysctls = KeepaliveValues(time: 7200, intvl: 75, probes: 9)
         let before = try access.inspect(pid: getpid(), fd: fd, sysctls: .kernelDefaults).get()
         #expect(!before.on)
@@ -30,6 +30,6 @@ struct SocketAccessTests {
     }
 
     @Test func aProcessThatIsGoneIsAnError() {
-        #expect((try? SocketAccess().inspect(pid: 999_999_9, fd: 3, sysctls: .kernelDefaults).get()) == nil)
+        #expect((try? SocketAccess(syscalls: .live).inspect(pid: 999_999_9, fd: 3, sysctls: .kernelDefaults).get()) == nil)
     }
 }

@@ -8,7 +8,7 @@ import Testing
 struct SysctlTreeTests {
     @Test func readsAndWrites() throws {
         let root = try FakeSysctlRoot()
-        let tree = SysctlTree(root: root.path)
+        let tree = SysctlTree(root: root.path, syscalls: .live)
         #expect(tree.path(for: .time) == "\(root.path)/net/ipv4/tcp_keepalive_time")
         #expect(try tree.readAll() == KeepaliveValues(time: 7200, intvl: 75, probes: 9))
         try tree.write(.intvl, 30)
@@ -20,7 +20,7 @@ struct SysctlTreeTests {
         let directory = try TemporaryDirectory()
         #expect(throws: SysctlFailure(key: .time, path: directory.url("net/ipv4/tcp_keepalive_time"),
                                       operation: .read, errno: Errno(ENOENT))) {
-            try SysctlTree(root: directory.path).read(.time)
+            try SysctlTree(root: directory.path, syscalls: .live).read(.time)
         }
     }
 
@@ -28,18 +28,18 @@ struct SysctlTreeTests {
         let root = try FakeSysctlRoot()
         for (text, value) in [("1800\n", 1800), ("-1\n", -1), ("  30\t\n", 30), ("0", 0)] {
             try root.directory.write("net/ipv4/tcp_keepalive_time", text)
-            #expect(try SysctlTree(root: root.path).read(.time) == value)
+            #expect(try SysctlTree(root: root.path, syscalls: .live).read(.time) == value)
         }
         for text in ["", "\n", "12a\n", "--1", "99999999999999999999999\n", "1 2\n"] {
             try root.directory.write("net/ipv4/tcp_keepalive_time", text)
-            #expect(throws: SysctlFailure.self, "\(text.debugDescription)") { try SysctlTree(root: root.path).read(.time) }
+            #expect(throws: SysctlFailure.self, "\(text.debugDescription)") { try SysctlTree(root: root.path, syscalls: .live).read(.time) }
         }
     }
 
     @Test func garbageIsNotAValue() throws {
         let root = try FakeSysctlRoot()
         try root.directory.write("net/ipv4/tcp_keepalive_probes", "lots\n")
-        #expect(throws: SysctlFailure.self) { try SysctlTree(root: root.path).read(.probes) }
+        #expect(throws: SysctlFailure.self) { try SysctlTree(root: root.path, syscalls: .live).read(.probes) }
     }
 }
 
@@ -47,20 +47,20 @@ struct SysctlTreeTests {
 struct ApplierTests {
     @Test func appliesOnlyWhatDiffers() throws {
         let root = try FakeSysctlRoot(time: 1800, intvl: 75, probes: 9)
-        let report = Applier.apply(KeepaliveValues(time: 1800, intvl: 30, probes: 3), to: SysctlTree(root: root.path))
+        let report = Applier.apply(KeepaliveValues(time: 1800, intvl: 30, probes: 3), to: SysctlTree(root: root.path, syscalls: .live))
         #expect(report.succeeded)
         #expect(report.before == KeepaliveValues(time: 1800, intvl: 75, probes: 9))
         #expect(report.changes == [ValueDifference(key: .intvl, expected: 30, actual: 75),
                                    ValueDifference(key: .probes, expected: 3, actual: 9)])
         #expect(try root.compact() == "1800/30/3")
-        let again = Applier.apply(KeepaliveValues(time: 1800, intvl: 30, probes: 3), to: SysctlTree(root: root.path))
+        let again = Applier.apply(KeepaliveValues(time: 1800, intvl: 30, probes: 3), to: SysctlTree(root: root.path, syscalls: .live))
         #expect(again.succeeded && again.changes.isEmpty)
     }
 
     @Test func unreadableValuesMeanNothingIsWritten() throws {
         let root = try FakeSysctlRoot()
         try FileManager.default.removeItem(atPath: root.directory.url("net/ipv4/tcp_keepalive_probes"))
-        let report = Applier.apply(KeepaliveValues(time: 1800, intvl: 30, probes: 3), to: SysctlTree(root: root.path))
+        let report = Applier.apply(KeepaliveValues(time: 1800, intvl: 30, probes: 3), to: SysctlTree(root: root.path, syscalls: .live))
         #expect(!report.succeeded)
         #expect(report.failures.map(\.operation) == [.read])
         #expect(try root.value("tcp_keepalive_time") == 7200)
@@ -99,17 +99,17 @@ struct ApplierTests {
         var calls = Syscalls.live
         let opened = OpenFiles()
         let realOpen = calls.open, realWrite = calls.pwrite, realRead = calls.pread, realClose = calls.close
-        calls.open = { path, flags in
+        calls.open.body = { path, flags in
             if path.hasSuffix(file), flags & O_WRONLY != 0, case .openForWrite(let code) = fault { return .failure(Errno(code)) }
             let result = realOpen(path, flags)
             if case .success(let fd) = result, path.hasSuffix(file) { opened.insert(fd) }
             return result
         }
-        calls.close = { fd in
+        calls.close.body = { fd in
             opened.remove(fd)
             realClose(fd)
         }
-        calls.pwrite = { fd, bytes, offset in
+        calls.pwrite.body = { fd, bytes, offset in
             guard opened.contains(fd), opened.countWrite() == 0 else { return realWrite(fd, bytes, offset) }
             switch fault {
             case .write(let code): return .failure(Errno(code))
@@ -121,7 +121,7 @@ struct ApplierTests {
             default: return realWrite(fd, bytes, offset)
             }
         }
-        calls.pread = { fd, buffer, offset in
+        calls.pread.body = { fd, buffer, offset in
             if opened.contains(fd), case .read(let code, let after) = fault, opened.countRead() >= after {
                 return .failure(Errno(code))
             }

@@ -4,7 +4,17 @@
 #include <stdint.h>
 #include <malloc.h>   // malloc_trim(3), for CodePages
 #include <sys/xattr.h> // getxattr(2), for a socket descriptor's protocol
-#include <linux/netlink.h> // sockaddr_nl, for the RTNLGRP_NSID monitor
+#include <linux/netlink.h> // nlmsghdr, nlmsgerr, sockaddr_nl, NLMSG_DONE, NLM_F_*
+#include <linux/rtnetlink.h> // rtattr, rtgenmsg, RTM_NEWNSID, RTNLGRP_NSID
+#include <linux/net_namespace.h> // NETNSA_NSID
+#include <linux/sock_diag.h> // SOCK_DIAG_BY_FAMILY
+#include <linux/inet_diag.h> // inet_diag_req_v2, inet_diag_msg, INET_DIAG_INFO
+
+/// NLMSG_ALIGN: a netlink message's length rounded up to the 4-byte boundary the next starts on.
+static inline unsigned kt_nlmsg_align(unsigned length) { return NLMSG_ALIGN(length); }
+
+/// RTA_ALIGN: a netlink attribute's length rounded up to the boundary the next starts on.
+static inline unsigned kt_rta_align(unsigned length) { return RTA_ALIGN(length); }
 
 /// Blocks SIGHUP, SIGTERM and SIGINT in the calling thread (and threads it creates later)
 /// and returns a signalfd(2) that reads them, close-on-exec and non-blocking; -1 on error.
@@ -25,3 +35,6 @@ int kt_pidfd_getfd(int pidfd, int targetfd);
 
 /// setns(2) into the network namespace behind `fd`, for the calling thread only. 0 or -1.
 int kt_setns_network(int fd);
+
+/// pipe2(2) with O_CLOEXEC and O_NONBLOCK: ends[0] reads, ends[1] writes. 0 or -1.
+int kt_pipe(int ends[2]);

@@ -68,11 +68,14 @@ final class ReloadPart: LoopPart {
 /// active; a reload that turns `[namespaces]` on or off opens or closes them.
 final class NamespaceHintsPart: LoopPart {
     private let fleet: Fleet
+    private let syscalls: Syscalls
     private var hints: NamespaceHints?
 
-    init(_ fleet: Fleet) {
+    /// The hints of `fleet`, opened through `syscalls` while it is active.
+    init(_ fleet: Fleet, syscalls: Syscalls) {
         self.fleet = fleet
-        hints = fleet.isActive ? NamespaceHints() : nil
+        self.syscalls = syscalls
+        hints = fleet.isActive ? NamespaceHints(syscalls: syscalls) : nil
     }
 
     var wakes: [Wake] {
@@ -90,7 +93,7 @@ final class NamespaceHintsPart: LoopPart {
             }
         }
         guard turn.contains(.reconfigured), fleet.isActive != (hints != nil) else { return [] }
-        hints = fleet.isActive ? NamespaceHints() : nil
+        hints = fleet.isActive ? NamespaceHints(syscalls: syscalls) : nil
         return .rewired
     }
 }

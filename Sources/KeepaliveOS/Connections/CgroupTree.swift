@@ -8,14 +8,15 @@ import KeepaliveModel
 public enum CgroupTree {
     /// The cgroup v2 mount: `/sys/fs/cgroup` (unified layout), else `/sys/fs/cgroup/unified`
     /// (hybrid layout).
-    public static func root(syscalls: Syscalls = .live) -> String {
-        if case .success = syscalls.pathStatus("/sys/fs/cgroup/cgroup.controllers", true) { return "/sys/fs/cgroup" }
+    public static func root(syscalls: Syscalls) -> String {
+        if case .success = syscalls.pathStatus("/sys/fs/cgroup/cgroup.controllers") { return "/sys/fs/cgroup" }
         return "/sys/fs/cgroup/unified"
     }
 
-    /// The unit of every cgroup directory under `root`, by inode; cgroups without a unit
-    /// in their path are left out.
-    public static func unitsByID(root: String = root(), syscalls: Syscalls = .live) -> [UInt64: String] {
+    /// The unit of every cgroup directory under `root` (by default the mount ``root(syscalls:)``
+    /// finds), by inode; cgroups without a unit in their path are left out.
+    public static func unitsByID(root: String? = nil, syscalls: Syscalls) -> [UInt64: String] {
+        let root = root ?? self.root(syscalls: syscalls)
         var units: [UInt64: String] = [:]
         var pending = [""]
         while let relative = pending.popLast() {
@@ -23,7 +24,7 @@ public enum CgroupTree {
             guard case .success(let entries) = syscalls.readDirectory(path) else { continue }
             for entry in entries where !entry.contains(".") || entry.hasSuffix(".service") || entry.hasSuffix(".scope") || entry.hasSuffix(".slice") {
                 let child = relative + "/" + entry
-                guard case .success(let status) = syscalls.pathStatus(root + child, false), status.kind == .directory else { continue }
+                guard case .success(let status) = syscalls.linkStatus(root + child), status.kind == .directory else { continue }
                 if let unit = CgroupUnit.unit(ofPath: child) { units[status.inode] = unit }
                 pending.append(child)
             }

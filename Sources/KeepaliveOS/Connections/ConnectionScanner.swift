@@ -27,7 +27,8 @@ public struct ConnectionScanner: Sendable {
     let procRoot: String
     let sysctlRoot: String
 
-    public init(syscalls: Syscalls = .live, procRoot: String = "/proc", sysctlRoot: String = "/proc/sys") {
+    /// A scanner of `procRoot` and `sysctlRoot` making its calls through `syscalls`.
+    public init(syscalls: Syscalls, procRoot: String = "/proc", sysctlRoot: String = "/proc/sys") {
         self.syscalls = syscalls
         self.procRoot = procRoot
         self.sysctlRoot = sysctlRoot

@@ -17,7 +17,8 @@ public struct KeepaliveRetrofit: Sendable {
 
     let access: SocketAccess
 
-    public init(syscalls: Syscalls = .live) { access = SocketAccess(syscalls: syscalls) }
+    /// A retrofit whose descriptor copies and socket options go through `syscalls`.
+    public init(syscalls: Syscalls) { access = SocketAccess(syscalls: syscalls) }
 
     /// Enables keepalive on every target; returns each target's outcome, in plan order.
     public func apply(_ plan: RetrofitPlan) -> [(target: RetrofitPlan.Target, outcome: Outcome)] {

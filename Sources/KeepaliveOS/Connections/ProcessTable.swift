@@ -26,7 +26,7 @@ public struct ProcessTable: Sendable {
     static let empty = ProcessTable(holders: [:], processes: [:], namespaces: [:], hidden: 0)
 
     /// Scans `procRoot` (normally `/proc`, of the PID namespace it is mounted for).
-    public static func scan(procRoot: String = "/proc", syscalls: Syscalls = .live, threads: Int = defaultThreads) -> ProcessTable {
+    public static func scan(procRoot: String = "/proc", syscalls: Syscalls, threads: Int = defaultThreads) -> ProcessTable {
         guard case .success(let entries) = syscalls.readDirectory(procRoot) else { return .empty }
         let pids = entries.compactMap { Int32($0) }
         let count = max(1, min(threads, pids.count / 64 + 1))
@@ -64,7 +64,7 @@ public struct ProcessTable: Sendable {
             if case .success(let link) = syscalls.readLink("\(base)/ns/net"), let inode = bracketedInode(link, kind: "net") {
                 table.namespaces[pid] = inode
             }
-            switch syscalls.socketDescriptors("\(base)/fd") {
+            switch socketDescriptors(in: "\(base)/fd", syscalls: syscalls) {
             case .failure(let error) where error.code == EACCES || error.code == EPERM:
                 table.hidden += 1
             case .failure:
@@ -76,6 +76,52 @@ public struct ProcessTable: Sendable {
             }
         }
         return table
+    }
+
+    /// The socket descriptors in a `/proc/PID/fd` directory: each entry's link, read with
+    /// `readlinkat(2)` through one directory descriptor into one small buffer, parsed as
+    /// `socket:[INODE]`; other descriptors are left out. The audit reads 100,000 of them.
+    static func socketDescriptors(in directory: String, syscalls: Syscalls) -> Result<[(fd: Int32, inode: UInt64)], Errno> {
+        let descriptor: Int32
+        switch syscalls.open(directory, O_RDONLY | O_DIRECTORY) {
+        case .success(let opened): descriptor = opened
+        case .failure(let error): return .failure(error)
+        }
+        defer { syscalls.close(descriptor) }
+        let names: [String]
+        switch syscalls.readDirectory(directory) {
+        case .success(let listed): names = listed
+        case .failure(let error): return .failure(error)
+        }
+        return withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { link in
+            var found: [(fd: Int32, inode: UInt64)] = []
+            for name in names {
+                guard let fd = descriptorNumber(name),
+                      case .success(let count) = syscalls.readLinkAt(descriptor, name, link),
+                      let inode = socketInode(UnsafeRawBufferPointer(rebasing: link[..<min(count, link.count)])) else { continue }
+                found.append((fd, inode))
+            }
+            return .success(found)
+        }
+    }
+
+    /// The descriptor an entry of `/proc/PID/fd` names: digits only.
+    static func descriptorNumber(_ name: String) -> Int32? {
+        guard !name.isEmpty, name.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int32(name)
+    }
+
+    /// The inode in a descriptor's link text, `socket:[INODE]`; `nil` for anything else
+    /// (a file, a pipe, an anonymous inode, or a link cut short by the buffer).
+    static func socketInode(_ link: UnsafeRawBufferPointer) -> UInt64? {
+        let prefix: [UInt8] = Array("socket:[".utf8)
+        guard link.count > prefix.count + 1, link.starts(with: prefix), link[link.count - 1] == 0x5D else { return nil }
+        var inode: UInt64 = 0
+        for byte in link[prefix.count..<(link.count - 1)] {
+            guard (0x30...0x39).contains(byte) else { return nil }
+            inode = inode &* 10 &+ UInt64(byte - 0x30)
+        }
+        return inode
     }
 
     /// Adds another share's processes (disjoint pids) to this table.

@@ -1,3 +1,4 @@
+import CLinux
 import KeepaliveModel
 #if canImport(Glibc)
 import Glibc
@@ -8,151 +9,88 @@ import Glibc
 /// replaying recorded dumps (as `ss` replays `TCPDIAG_FILE`).
 ///
 /// The kernel filters first: the request asks for TCP over one address family, every state
-/// but LISTEN, with `INET_DIAG_INFO` (`struct tcp_info`). The reply is a series of netlink
-/// messages ending in NLMSG_DONE; NLMSG_ERROR and an interrupted dump (NLM_F_DUMP_INTR) are
-/// errors, as iproute2's `rtnl_dump_filter_l()` treats them.
+/// but LISTEN, with `INET_DIAG_INFO` (`struct tcp_info`). The reply is read by
+/// ``NetlinkWalker``: a series of messages ending in NLMSG_DONE, where NLMSG_ERROR and an
+/// interrupted dump (NLM_F_DUMP_INTR) are failures. The kernel's structs come from its
+/// headers, through the CLinux shim, in host byte order (the ports and addresses of
+/// `inet_diag_sockid` are in network order).
 public enum SockDiag {
-    static let sockDiagByFamily: UInt16 = 20
-    static let done: UInt16 = 3
-    static let error: UInt16 = 2
-    static let dumpInterrupted: UInt16 = 0x10
-    static let infoAttribute: UInt16 = 2
-    static let cgroupAttribute: UInt16 = 21
-
     /// Why a dump could not be used.
-    public enum Failure: Error, Sendable, Hashable, CustomStringConvertible {
-        /// The kernel answered NLMSG_ERROR with this errno.
-        case kernel(Int32)
-        /// The socket table changed during the dump; dump again.
-        case interrupted
-        /// The bytes are not a well-formed reply.
-        case malformed(String)
-        /// The reply ended without NLMSG_DONE.
-        case truncated
-
-        public var description: String {
-            switch self {
-            case .kernel(let code): "the kernel refused the dump: \(Errno(code))"
-            case .interrupted: "the dump was interrupted (the socket table changed); dump again"
-            case .malformed(let what): "malformed sock_diag reply: \(what)"
-            case .truncated: "the sock_diag reply ended without NLMSG_DONE"
-            }
-        }
-    }
+    public typealias Failure = NetlinkFailure
 
     /// Every TCP state but LISTEN, as a state mask (`1 << TCP_STATE`).
-    public static let connectionStates: UInt32 = 0xFFF & ~(1 << 10)
+    public static let connectionStates: UInt32 = allStates & ~(1 << UInt32(TCP_LISTEN))
     /// Every TCP state, listeners included.
-    public static let allStates: UInt32 = 0xFFF
+    public static let allStates: UInt32 = (1 << UInt32(TCP_CLOSING + 1)) - 1
 
     /// The request for TCP sockets of `family` (AF_INET or AF_INET6) in `states`, with
-    /// `struct tcp_info`.
+    /// `struct tcp_info`: a `struct inet_diag_req_v2` whose socket id (all zeros) matches all.
     public static func request(family: Int32, sequence: UInt32, states: UInt32 = connectionStates) -> [UInt8] {
-        var bytes: [UInt8] = []
-        append(&bytes, UInt32(16 + 56))
-        append(&bytes, sockDiagByFamily)
-        append(&bytes, UInt16(0x301))   // NLM_F_REQUEST | NLM_F_DUMP
-        append(&bytes, sequence)
-        append(&bytes, UInt32(0))
-        bytes += [UInt8(family), UInt8(IPPROTO_TCP), UInt8(1 << (infoAttribute - 1)), 0]
-        append(&bytes, states)
-        bytes += [UInt8](repeating: 0, count: 48)   // struct inet_diag_sockid: match all
-        return bytes
+        var request = inet_diag_req_v2()
+        request.sdiag_family = UInt8(family)
+        request.sdiag_protocol = UInt8(IPPROTO_TCP)
+        request.idiag_ext = UInt8(1 << (INET_DIAG_INFO - 1))
+        request.idiag_states = states
+        return NetlinkMessage.bytes(type: UInt16(SOCK_DIAG_BY_FAMILY), flags: UInt16(NLM_F_REQUEST | NLM_F_DUMP),
+                                    sequence: sequence, payload: withUnsafeBytes(of: request) { Array($0) })
     }
 
-    /// The sockets in a whole reply (every datagram received, back to back).
-    public static func parse(_ reply: [UInt8]) -> Result<[DiagSocket], Failure> {
+    /// The sockets in a whole reply to the request numbered `sequence` (every datagram
+    /// received, back to back, all from the kernel).
+    public static func parse(_ reply: [UInt8], sequence: UInt32) -> Result<[DiagSocket], Failure> {
         var sockets: [DiagSocket] = []
-        let outcome = reply.withUnsafeBytes { parse(datagram: $0, into: &sockets) }
-        switch outcome {
-        case .done: return .success(sockets)
-        case .more: return .failure(.truncated)
-        case .failed(let failure): return .failure(failure)
-        }
-    }
-
-    /// Where a reply stands after one datagram.
-    enum Progress {
-        /// More datagrams follow.
-        case more
-        /// NLMSG_DONE was seen: the dump is complete.
-        case done
-        case failed(Failure)
-    }
-
-    /// Parses the messages of one datagram (netlink never splits a message across
-    /// datagrams), appending the sockets found, so that a dump of 100,000 sockets is never
-    /// held whole in memory.
-    static func parse(datagram: UnsafeRawBufferPointer, into sockets: inout [DiagSocket]) -> Progress {
-        var offset = 0
-        while offset + 16 <= datagram.count {
-            let length = Int(load(UInt32.self, datagram, offset))
-            let type = load(UInt16.self, datagram, offset + 4)
-            let flags = load(UInt16.self, datagram, offset + 6)
-            guard length >= 16, offset + length <= datagram.count else { return .failed(.malformed("message length \(length) at \(offset)")) }
-            if flags & dumpInterrupted != 0 { return .failed(.interrupted) }
-            switch type {
-            case done:
-                return .done
-            case error:
-                let code = length >= 20 ? -load(Int32.self, datagram, offset + 16) : 0
-                return .failed(.kernel(code))
-            case sockDiagByFamily:
-                guard let socket = DiagSocket(UnsafeRawBufferPointer(rebasing: datagram[(offset + 16)..<(offset + length)])) else {
-                    return .failed(.malformed("socket message at \(offset)"))
-                }
-                sockets.append(socket)
-            default:
-                break
+        var walker = NetlinkWalker(sequence: sequence)
+        let outcome = reply.withUnsafeBytes { raw in
+            Result { () throws(Failure) -> Bool in
+                try walker.walk(raw, length: raw.count, sender: 0) { message throws(Failure) in try collect(message, into: &sockets) }
             }
-            offset += (length + 3) & ~3
         }
-        return .more
+        return outcome.flatMap { done in done ? .success(sockets) : .failure(.truncated) }
     }
 
-    static func append<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
-    }
-
-    /// A little-endian integer at `offset` (unaligned).
-    static func load<T: FixedWidthInteger>(_ type: T.Type, _ bytes: UnsafeRawBufferPointer, _ offset: Int) -> T {
-        T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    /// Adds the socket a SOCK_DIAG_BY_FAMILY message describes; other messages are skipped.
+    static func collect(_ message: NetlinkMessage, into sockets: inout [DiagSocket]) throws(Failure) {
+        guard Int32(message.type) == SOCK_DIAG_BY_FAMILY else { return }
+        guard let socket = DiagSocket(message.payload) else { throw .malformed("a socket message of \(message.payload.count) bytes") }
+        sockets.append(socket)
     }
 }
 
 extension DiagSocket {
-    /// Parses `struct inet_diag_msg` and its attributes.
+    /// Where `struct tcp_info`'s fields that the audit reads lie (glibc's layout of the
+    /// kernel's struct), and how long an `INET_DIAG_INFO` attribute must be to hold them.
+    private static let unacknowledgedOffset = MemoryLayout<tcp_info>.offset(of: \.tcpi_unacked)!
+    private static let lastDataReceivedOffset = MemoryLayout<tcp_info>.offset(of: \.tcpi_last_data_recv)!
+    private static let lastAckReceivedOffset = MemoryLayout<tcp_info>.offset(of: \.tcpi_last_ack_recv)!
+    private static let infoSize = lastAckReceivedOffset + MemoryLayout<UInt32>.size
+
+    /// Parses `struct inet_diag_msg` and its attributes (`INET_DIAG_INFO`, `INET_DIAG_CGROUP_ID`).
     init?(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count >= 72 else { return nil }
-        let family = Int32(bytes[0])
-        guard let state = SocketRecord.State(rawValue: bytes[1]) else { return nil }
-        let timer = SocketRecord.Timer(rawValue: bytes[2]) ?? .none
-        let sourcePort = Int(bytes[4]) << 8 | Int(bytes[5])
-        let destinationPort = Int(bytes[6]) << 8 | Int(bytes[7])
-        let expires = SockDiag.load(UInt32.self, bytes, 52)
-        let uid = SockDiag.load(UInt32.self, bytes, 64)
-        let inode = SockDiag.load(UInt32.self, bytes, 68)
+        guard bytes.count >= MemoryLayout<inet_diag_msg>.size else { return nil }
+        let message = bytes.loadUnaligned(as: inet_diag_msg.self)
+        let family = Int32(message.idiag_family)
+        guard let state = SocketRecord.State(rawValue: message.idiag_state) else { return nil }
+        let timer = SocketRecord.Timer(rawValue: message.idiag_timer) ?? .none
         var idle: Int?, unacknowledged = 0, cgroup: UInt64?
-        var offset = 72
-        while offset + 4 <= bytes.count {
-            let length = Int(SockDiag.load(UInt16.self, bytes, offset))
-            let type = SockDiag.load(UInt16.self, bytes, offset + 2)
-            guard length >= 4, offset + length <= bytes.count else { return nil }
-            let value = offset + 4, size = length - 4
-            if type == SockDiag.infoAttribute, size >= 60 {
-                unacknowledged = Int(SockDiag.load(UInt32.self, bytes, value + 24))
-                idle = Int(min(SockDiag.load(UInt32.self, bytes, value + 52), SockDiag.load(UInt32.self, bytes, value + 56)))
-            } else if type == SockDiag.cgroupAttribute, size >= 8 {
-                cgroup = SockDiag.load(UInt64.self, bytes, value)
+        let attributes = UnsafeRawBufferPointer(rebasing: bytes[min(bytes.count, Int(kt_nlmsg_align(UInt32(MemoryLayout<inet_diag_msg>.size))))...])
+        let wellFormed = NetlinkMessage.attributes(in: attributes) { type, value in
+            if Int(type) == INET_DIAG_INFO, value.count >= DiagSocket.infoSize {
+                unacknowledged = Int(value.loadUnaligned(fromByteOffset: DiagSocket.unacknowledgedOffset, as: UInt32.self))
+                idle = Int(min(value.loadUnaligned(fromByteOffset: DiagSocket.lastDataReceivedOffset, as: UInt32.self),
+                               value.loadUnaligned(fromByteOffset: DiagSocket.lastAckReceivedOffset, as: UInt32.self)))
+            } else if Int(type) == INET_DIAG_CGROUP_ID, value.count >= MemoryLayout<UInt64>.size {
+                cgroup = value.loadUnaligned(as: UInt64.self)
             }
-            offset += (length + 3) & ~3
         }
-        var record = SocketRecord(state: state, timer: timer, expiresMilliseconds: Int(expires), retransmits: Int(bytes[3]),
-                                  inode: UInt64(inode), idleMilliseconds: idle, unacknowledged: unacknowledged)
+        guard wellFormed else { return nil }
+        var record = SocketRecord(state: state, timer: timer, expiresMilliseconds: Int(message.idiag_expires),
+                                  retransmits: Int(message.idiag_retrans), inode: UInt64(message.idiag_inode),
+                                  idleMilliseconds: idle, unacknowledged: unacknowledged)
         record.keepalive = record.inferredKeepalive
-        self.init(local: DiagSocket.endpoint(family, UnsafeRawBufferPointer(rebasing: bytes[8..<24]), sourcePort),
-                  remote: DiagSocket.endpoint(family, UnsafeRawBufferPointer(rebasing: bytes[24..<40]), destinationPort),
-                  uid: uid, cgroupID: cgroup, record: record)
+        let id = message.id
+        self.init(local: withUnsafeBytes(of: id.idiag_src) { DiagSocket.endpoint(family, $0, Int(UInt16(bigEndian: id.idiag_sport))) },
+                  remote: withUnsafeBytes(of: id.idiag_dst) { DiagSocket.endpoint(family, $0, Int(UInt16(bigEndian: id.idiag_dport))) },
+                  uid: message.idiag_uid, cgroupID: cgroup, record: record)
     }
 
     /// `1.2.3.4:80` or `[::1]:80`.

@@ -9,7 +9,8 @@ import Glibc
 public struct SocketAccess: Sendable {
     let syscalls: Syscalls
 
-    public init(syscalls: Syscalls = .live) { self.syscalls = syscalls }
+    /// Socket access through `syscalls` (pidfd_getfd, getsockopt, setsockopt).
+    public init(syscalls: Syscalls) { self.syscalls = syscalls }
 
     /// The socket's keepalive and its own timing (`SO_KEEPALIVE`, `TCP_KEEPIDLE`,
     /// `TCP_KEEPINTVL`, `TCP_KEEPCNT`, `TCP_USER_TIMEOUT`). The TCP_KEEP* the kernel reports

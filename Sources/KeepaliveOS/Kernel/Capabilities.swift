@@ -9,7 +9,7 @@ public struct Capabilities: OptionSet, Sendable, Hashable {
     public static let sysAdmin = Capabilities(rawValue: 1 << 21)
 
     /// The calling process's effective set; `nil` if it cannot be read.
-    public static func effective(syscalls: Syscalls = .live) -> Capabilities? {
+    public static func effective(syscalls: Syscalls) -> Capabilities? {
         guard let status = FileReader.wholeFile("/proc/self/status", syscalls: syscalls) else { return nil }
         return parse(status)
     }

@@ -24,7 +24,7 @@ public final class Inotify {
     }
 
     /// Creates a non-blocking, close-on-exec instance.
-    public init(syscalls: Syscalls = .live) throws(Errno) {
+    public init(syscalls: Syscalls) throws(Errno) {
         self.fd = try syscalls.inotifyInit().get()
         self.syscalls = syscalls
     }

@@ -13,7 +13,7 @@ public struct Poller: ~Copyable {
 
     /// A poller for readability of `fds`, and for the exceptional condition (POLLPRI) of
     /// `priority`, which is how `/proc/self/mountinfo` says the mount table changed.
-    public init(watching fds: [Int32], priority: [Int32] = [], syscalls: Syscalls = .live) {
+    public init(watching fds: [Int32], priority: [Int32] = [], syscalls: Syscalls) {
         self.syscalls = syscalls
         entries = .allocate(capacity: fds.count + priority.count)
         for (index, fd) in fds.enumerated() {

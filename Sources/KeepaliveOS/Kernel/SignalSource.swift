@@ -11,7 +11,7 @@ public final class SignalSource {
     private let syscalls: Syscalls
 
     /// Blocks the three signals and opens the descriptor.
-    public init(syscalls: Syscalls = .live) throws(Errno) {
+    public init(syscalls: Syscalls) throws(Errno) {
         self.fd = try syscalls.signalFD().get()
         self.syscalls = syscalls
     }

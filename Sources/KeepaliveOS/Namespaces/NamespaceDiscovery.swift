@@ -51,10 +51,11 @@ public final class NamespaceDiscovery {
     private var cgroups: [Int32: String] = [:]
     private var hidden = 0
 
-    public init(roots: Roots = Roots(), syscalls: Syscalls = .live) {
+    /// A discovery under `roots`, making its calls through `syscalls`.
+    public init(roots: Roots = Roots(), syscalls: Syscalls) {
         self.roots = roots
         self.syscalls = syscalls
-        if case .success(let status) = syscalls.pathStatus("\(roots.proc)/self/ns/net", true) {
+        if case .success(let status) = syscalls.pathStatus("\(roots.proc)/self/ns/net") {
             ownInode = status.inode
         } else {
             ownInode = 0
@@ -78,7 +79,7 @@ public final class NamespaceDiscovery {
         // another mount hides (a tmpfs over /run), whose namespaces this process cannot reach
         // by that path and must not take for its own to manage.
         let pins = (FileReader.wholeFile(roots.mountinfo, syscalls: syscalls).map(MountTable.networkPins) ?? []).filter { pin in
-            guard case .success(let status) = syscalls.pathStatus(roots.pinRoot + pin.path, true) else { return false }
+            guard case .success(let status) = syscalls.pathStatus(roots.pinRoot + pin.path) else { return false }
             return status.inode == pin.inode
         }
         for pin in pins {
@@ -122,7 +123,7 @@ public final class NamespaceDiscovery {
         var unreadable = 0
         for name in names {
             guard let first = name.utf8.first, (0x30...0x39).contains(first), let pid = Int32(name) else { continue }
-            switch syscalls.pathStatus("\(roots.proc)/\(pid)/ns/net", true) {
+            switch syscalls.pathStatus("\(roots.proc)/\(pid)/ns/net") {
             case .success(let status):
                 guard status.inode != ownInode else { continue }
                 if found[status.inode, default: []].count < NamespaceDiscovery.membersRead { found[status.inode, default: []].append(pid) }

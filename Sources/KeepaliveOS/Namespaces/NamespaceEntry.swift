@@ -1,4 +1,3 @@
-import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,16 +43,16 @@ public enum NamespaceEntry {
     }
 
     /// Opens the three keepalive files inside the namespace at `path`.
-    public static func openSysctls(at path: String, inode: UInt64?, syscalls: Syscalls = .live) -> Result<[Int32], Failure> {
+    public static func openSysctls(at path: String, inode: UInt64?, syscalls: Syscalls) -> Result<[Int32], Failure> {
         openSysctls([Target(path: path, inode: inode)], syscalls: syscalls)[0]
     }
 
     /// Opens the three keepalive files inside each namespace of `targets`, on one thread
     /// that enters them in turn; one result per target, in order.
-    public static func openSysctls(_ targets: [Target], syscalls: Syscalls = .live) -> [Result<[Int32], Failure>] {
+    public static func openSysctls(_ targets: [Target], syscalls: Syscalls) -> [Result<[Int32], Failure>] {
         // This namespace's own files, for the bind-mount check below.
         let own = Tunable.allCases.map { key -> UInt64? in
-            guard case .success(let status) = syscalls.pathStatus("\(SysctlTree.defaultRoot)/\(key.relativePath)", true) else { return nil }
+            guard case .success(let status) = syscalls.pathStatus("\(SysctlTree.defaultRoot)/\(key.relativePath)") else { return nil }
             return status.inode
         }
         final class Results: @unchecked Sendable { var values: [Result<[Int32], Failure>] = [] }
@@ -83,7 +82,7 @@ public enum NamespaceEntry {
                 return .failure(Failure(path: path, errno: nil, detail: "it is no longer namespace \(inode) (the process or mount was replaced)"))
             }
         }
-        guard kt_setns_network(nsfd) == 0 else { return .failure(Failure(path: path, errno: .current, detail: nil)) }
+        if case .failure(let error) = syscalls.enterNetworkNamespace(nsfd) { return .failure(Failure(path: path, errno: error, detail: nil)) }
         var fds: [Int32] = []
         for (index, key) in Tunable.allCases.enumerated() {
             let file = "\(SysctlTree.defaultRoot)/\(key.relativePath)"

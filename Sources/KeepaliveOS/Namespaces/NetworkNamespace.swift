@@ -1,4 +1,3 @@
-import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,26 +27,29 @@ public enum NetworkNamespace {
     }
 
     /// The namespace of the calling thread (the inode of `/proc/thread-self/ns/net`).
-    public static func current(syscalls: Syscalls = .live) -> UInt64? {
+    public static func current(syscalls: Syscalls) -> UInt64? {
         guard case .success(let link) = syscalls.readLink("/proc/thread-self/ns/net") else { return nil }
         return ProcessTable.bracketedInode(link, kind: "net")
     }
 
     /// Runs `body` on a new thread that has entered the namespace `target` names, and
     /// returns its result; the calling thread waits and never moves.
-    public static func run<T>(in target: String, _ body: @escaping () -> T) -> Result<T, Failure> {
+    public static func run<T>(in target: String, syscalls: Syscalls, _ body: @escaping () -> T) -> Result<T, Failure> {
         let path = path(for: target)
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(Failure(target: target, path: path, errno: .current)) }
-        defer { Glibc.close(fd) }
-        return run(descriptor: fd, body).mapError { Failure(target: target, path: path, errno: $0) }
+        let fd: Int32
+        switch syscalls.open(path, O_RDONLY) {
+        case .success(let opened): fd = opened
+        case .failure(let error): return .failure(Failure(target: target, path: path, errno: error))
+        }
+        defer { syscalls.close(fd) }
+        return run(descriptor: fd, syscalls: syscalls, body).mapError { Failure(target: target, path: path, errno: $0) }
     }
 
     /// Runs `body` on a new thread that has entered the namespace of the open nsfs
     /// descriptor `fd`; the caller keeps (and closes) `fd`.
-    public static func run<T>(descriptor fd: Int32, _ body: @escaping () -> T) -> Result<T, Errno> {
+    public static func run<T>(descriptor fd: Int32, syscalls: Syscalls, _ body: @escaping () -> T) -> Result<T, Errno> {
         let box = ResultBox<T>()
-        let job = Job(fd: fd) { box.value = body() }
+        let job = Job(fd: fd, syscalls: syscalls) { box.value = body() }
         if let error = job.runOnOwnThread() { return .failure(error) }
         return .success(box.value!)
     }
@@ -60,18 +62,24 @@ public enum NetworkNamespace {
     /// The thread's work and its outcome; written by the thread, read after the join.
     private final class Job: @unchecked Sendable {
         let fd: Int32
+        let syscalls: Syscalls
         let body: () -> Void
         var failure: Errno?
 
-        init(fd: Int32, body: @escaping () -> Void) {
+        /// The work `body`, to run once the thread has entered the namespace of `fd`.
+        init(fd: Int32, syscalls: Syscalls, body: @escaping () -> Void) {
             self.fd = fd
+            self.syscalls = syscalls
             self.body = body
         }
 
         /// Runs on a new thread, waits for it; the error of pthread_create or setns, if any.
         func runOnOwnThread() -> Errno? {
             switch OwnThread.start({ [self] in
-                if kt_setns_network(fd) == 0 { body() } else { failure = .current }
+                switch syscalls.enterNetworkNamespace(fd) {
+                case .success: body()
+                case .failure(let error): failure = error
+                }
             }) {
             case .success(let thread): thread.join()
             case .failure(let error): return error

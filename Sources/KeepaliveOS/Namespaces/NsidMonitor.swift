@@ -7,67 +7,76 @@ import Glibc
 /// veth, macvlan or tunnel with its peer there, as docker, CNI and podman's bridges make),
 /// `RTM_DELNSID` when it loses it (it died). No event exists for the creation of a
 /// namespace as such; this is one of the hints that make the daemon look.
+///
+/// The socket belongs to the network namespace of the thread that opens it. Its events are
+/// read by ``NetlinkWalker`` (only the kernel's count) through the seam.
 public final class NsidMonitor {
     /// The descriptor to poll for readability.
-    public let fd: Int32
+    public var fd: Int32 { socket.fd }
+    private let socket: NetlinkSocket
     private var buffer = [UInt8](repeating: 0, count: 8192)
-
-    static let group: Int32 = 28            // RTNLGRP_NSID
-    static let newNSID: UInt16 = 88         // RTM_NEWNSID
-    static let deleteNSID: UInt16 = 89      // RTM_DELNSID
-    static let solNetlink: Int32 = 270      // SOL_NETLINK
-    static let addMembership: Int32 = 1     // NETLINK_ADD_MEMBERSHIP
 
     /// What a drain saw.
     public struct Seen: Sendable, Hashable {
+        /// `RTM_NEWNSID` events, plus one for each time events were lost (ENOBUFS, a
+        /// malformed datagram): something may have been missed, so look again.
         public var added = 0
+        /// `RTM_DELNSID` events.
         public var removed = 0
+        /// The ids the events named (`NETNSA_NSID`), in order.
+        public var ids: [Int32] = []
+        /// Whether anything was seen.
         public var any: Bool { added + removed > 0 }
+
+        /// Nothing seen yet.
+        public init() {}
     }
 
     /// Opens a non-blocking rtnetlink socket joined to `RTNLGRP_NSID`.
-    public init() throws(Errno) {
-        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)   // NETLINK_ROUTE
-        guard fd >= 0 else { throw Errno.current }
-        var address = sockaddr_nl()
-        address.nl_family = sa_family_t(AF_NETLINK)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size)) }
-        }
-        var group = NsidMonitor.group
-        guard bound == 0,
-              setsockopt(fd, NsidMonitor.solNetlink, NsidMonitor.addMembership, &group, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-            let error = Errno.current
-            close(fd)
-            throw error
-        }
-        self.fd = fd
+    public init(syscalls: Syscalls) throws(Errno) {
+        socket = try NetlinkSocket.open(protocol: NETLINK_ROUTE, nonBlocking: true,
+                                        groups: [Int32(RTNLGRP_NSID.rawValue)], syscalls: syscalls).get()
     }
 
-    deinit { close(fd) }
+    deinit { socket.close() }
 
-    /// Reads every queued message; how many namespaces got and lost an id. An overflowed
+    /// Reads every queued event; how many namespaces got and lost an id. An overflowed
     /// queue (ENOBUFS) counts as a change: something was missed, so look again.
     public func drain() -> Seen {
         var seen = Seen()
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if count < 0 {
-                if errno == ENOBUFS { seen.added += 1; continue }
-                return seen
-            }
-            if count == 0 { return seen }
-            buffer.withUnsafeBytes { raw in
-                var offset = 0
-                while offset + 16 <= count {
-                    let length = Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-                    let type = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self)
-                    if type == NsidMonitor.newNSID { seen.added += 1 }
-                    if type == NsidMonitor.deleteNSID { seen.removed += 1 }
-                    guard length >= 16 else { break }
-                    offset += (length + 3) & ~3
+        var walker = NetlinkWalker(sequence: nil)
+        let socket = self.socket
+        while buffer.withUnsafeMutableBytes({ raw -> Bool in
+            switch socket.receive(into: raw, flags: Int32(MSG_DONTWAIT)) {
+            case .failure(let error) where error.code == ENOBUFS:
+                seen.added += 1
+                return true
+            case .failure:
+                return false   // EAGAIN: drained
+            case .success(let received) where received.length == 0:
+                return false
+            case .success(let received):
+                let datagram = UnsafeRawBufferPointer(rebasing: raw[..<min(received.length, raw.count)])
+                do {
+                    _ = try walker.walk(datagram, length: received.length, sender: received.sender) { NsidMonitor.note($0, in: &seen) }
+                } catch {
+                    seen.added += 1
                 }
+                return true
             }
+        }) {}
+        return seen
+    }
+
+    /// Counts an `RTM_NEWNSID` or `RTM_DELNSID` (a `struct rtgenmsg`, then attributes), with
+    /// the id it names.
+    static func note(_ message: NetlinkMessage, in seen: inout Seen) {
+        let type = Int(message.type)
+        let header = Int(kt_nlmsg_align(UInt32(MemoryLayout<rtgenmsg>.size)))
+        guard type == RTM_NEWNSID || type == RTM_DELNSID, message.payload.count >= header else { return }
+        if type == RTM_NEWNSID { seen.added += 1 } else { seen.removed += 1 }
+        _ = NetlinkMessage.attributes(in: UnsafeRawBufferPointer(rebasing: message.payload[header...])) { attribute, value in
+            if Int(attribute) == NETNSA_NSID, value.count >= MemoryLayout<Int32>.size { seen.ids.append(value.loadUnaligned(as: Int32.self)) }
         }
     }
 }

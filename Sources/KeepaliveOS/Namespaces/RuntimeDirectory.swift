@@ -40,7 +40,8 @@ public struct RuntimeDirectory: Sendable {
     public let roots: Roots
     let syscalls: Syscalls
 
-    public init(roots: Roots = Roots(), syscalls: Syscalls = .live) {
+    /// The runtimes' state under `roots`, read through `syscalls`.
+    public init(roots: Roots = Roots(), syscalls: Syscalls) {
         self.roots = roots
         self.syscalls = syscalls
     }

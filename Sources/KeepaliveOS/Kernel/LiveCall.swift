@@ -1,0 +1,74 @@
+import CLinux
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The bodies of ``SyscallTable``'s live entries that take more than a line, and the
+/// conversions of C results to `Result`.
+enum LiveCall {
+    /// Runs a call until it does not fail with EINTR.
+    static func retrying<T: BinaryInteger>(_ call: () -> T) -> Result<T, Errno> {
+        while true {
+            let result = call()
+            if result >= 0 { return .success(result) }
+            if errno != EINTR { return .failure(.current) }
+        }
+    }
+
+    /// A descriptor, or the errno of the call that returned -1.
+    static func descriptor(_ fd: Int32) -> Result<Int32, Errno> {
+        fd >= 0 ? .success(fd) : .failure(.current)
+    }
+
+    /// Success for 0, the errno for -1.
+    static func status(_ result: Int32) -> Result<Void, Errno> {
+        result == 0 ? .success(()) : .failure(.current)
+    }
+
+    /// `opendir(3)`/`readdir(3)`: the names in a directory, without `.` and `..`.
+    @Sendable static func readDirectory(_ path: String) -> Result<[String], Errno> {
+        guard let directory = opendir(path) else { return .failure(.current) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return .success(names)
+    }
+
+    /// `readlink(2)`: a symlink's target, as written.
+    @Sendable static func readLink(_ path: String) -> Result<String, Errno> {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = Glibc.readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { return .failure(.current) }
+        return .success(String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    /// `pidfd_open(2)` then `pidfd_getfd(2)`: a duplicate of descriptor `fd` of process `pid`.
+    @Sendable static func duplicateDescriptor(_ pid: Int32, _ fd: Int32) -> Result<Int32, Errno> {
+        let pidfd = kt_pidfd_open(pid)
+        guard pidfd >= 0 else { return .failure(.current) }
+        defer { _ = Glibc.close(pidfd) }
+        return descriptor(kt_pidfd_getfd(pidfd, fd))
+    }
+
+    /// `getsockopt(2)` of an int option.
+    @Sendable static func socketOption(_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Int32, Errno> {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, level, name, &value, &length) == 0 ? .success(value) : .failure(.current)
+    }
+
+    /// `getxattr(2)` of a short text attribute.
+    @Sendable static func extendedAttribute(_ path: String, _ name: String) -> Result<String, Errno> {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = getxattr(path, name, &buffer, buffer.count)
+        guard count >= 0 else { return .failure(.current) }
+        return .success(String(decoding: buffer.prefix(count).prefix { $0 != 0 }, as: UTF8.self))
+    }
+}
