@@ -15,8 +15,8 @@ public enum CgroupTree {
 
     /// The unit of every cgroup directory under `root`, by inode; cgroups without a unit
     /// in their path are left out.
-    public static func unitsByID(root: String = root(), syscalls: Syscalls = .live) -> [UInt64: String] {
-        var units: [UInt64: String] = [:]
+    public static func unitsByID(root: String = root(), syscalls: Syscalls = .live) -> [UInt64: UnitIdentity] {
+        var units: [UInt64: UnitIdentity] = [:]
         var pending = [""]
         while let relative = pending.popLast() {
             let path = root + relative
@@ -24,7 +24,7 @@ public enum CgroupTree {
             for entry in entries where !entry.contains(".") || entry.hasSuffix(".service") || entry.hasSuffix(".scope") || entry.hasSuffix(".slice") {
                 let child = relative + "/" + entry
                 guard case .success(let status) = syscalls.pathStatus(root + child, false), status.kind == .directory else { continue }
-                if let unit = CgroupUnit.unit(ofPath: child) { units[status.inode] = unit }
+                if let unit = CgroupUnit.placement(ofPath: child).unit { units[status.inode] = unit }
                 pending.append(child)
             }
         }

@@ -60,7 +60,7 @@ public struct ProcessTable: Sendable {
             guard let comm = FileReader.smallFile("\(base)/comm", syscalls: syscalls) else { continue }   // gone meanwhile
             let cgroup = FileReader.smallFile("\(base)/cgroup", syscalls: syscalls).flatMap(CgroupUnit.path)
             table.processes[pid] = HolderProcess(pid: pid, command: comm.split(separator: "\n").first.map(String.init) ?? "",
-                                                 unit: cgroup.flatMap(CgroupUnit.unit(ofPath:)))
+                                                 unit: cgroup.flatMap { CgroupUnit.placement(ofPath: $0).unit })
             if case .success(let link) = syscalls.readLink("\(base)/ns/net"), let inode = bracketedInode(link, kind: "net") {
                 table.namespaces[pid] = inode
             }
