@@ -59,6 +59,10 @@ struct FleetTests {
             discoveryRoots.mountinfo = proc.url("mountinfo")
             discoveryRoots.pinRoot = proc.url("root")
             discoveryRoots.runtimes = .init(under: runtime.path)
+            // The cgroups the members' paths lead through, owned as a host's are (by this test).
+            try proc.makeDirectory("cgroup/user.slice/user-0.slice")
+            discoveryRoots.cgroup = proc.url("cgroup")
+            discoveryRoots.cgroupOwner = geteuid()
             var calls = Syscalls.live
             let realRead = calls.pread, ended = self.ended
             calls.pread = { fd, buffer, offset in ended.withLock { $0.contains(fd) } ? .failure(Errno(ENOENT)) : realRead(fd, buffer, offset) }

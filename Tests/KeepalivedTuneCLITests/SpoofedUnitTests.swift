@@ -14,16 +14,8 @@ struct SpoofedUnitTests {
     /// The system's and the user's `legacy-app.service`, and one inside a `Delegate=yes`
     /// service: each a process in a network namespace of its own, and one with a loopback
     /// connection in the world's namespace. Then what `namespaces` and `connections` say.
-    static let scenario = """
+    static let scenario = webConfig + """
         U=\(users)
-        cat > "$O/web.conf" <<'CONF'
-        [daemon]
-        profile = server
-        [namespaces]
-        manage = matching
-        [namespaces.rules]
-        web = unit:legacy-app.service
-        CONF
         cg system.slice/legacy-app.service $U/app.slice/legacy-app.service system.slice/podhost.service/payload/legacy-app.service
         # What systemd hands over: the user's manager to the user, a Delegate=yes service to its User=.
         chown -R 1000 "$R/$U" "$R/system.slice/podhost.service"
@@ -39,6 +31,26 @@ struct SpoofedUnitTests {
         "$B" connections --enable-keepalive --unit legacy-app.service --json > "$O/enabled.json"; echo $? > "$O/enabled.rc"
         "$B" connections --pid "$userconn" --exact --json > "$O/user-exact.json"
         "$B" connections --pid "$systemconn" --exact --json > "$O/system-exact.json"
+        cat > "$O/user.conf" <<'CONF'
+        [namespaces]
+        manage = matching
+        [namespaces.rules]
+        nat = user-unit:1000/legacy-app.service
+        web = unit:legacy-app.service
+        CONF
+        "$B" namespaces --config "$O/user.conf" --json > "$O/namespaces-user.json"
+        "$B" connections --unit user-unit:1000/legacy-app.service --json > "$O/by-user-unit.json"
+        """
+
+    /// The `web = unit:legacy-app.service` config.
+    static let webConfig = """
+        cat > "$O/web.conf" <<'CONF'
+        [namespaces]
+        manage = matching
+        [namespaces.rules]
+        web = unit:legacy-app.service
+        CONF
+
         """
 
     static func json(_ directory: TemporaryDirectory, _ name: String) throws -> [String: Any] {
@@ -95,5 +107,36 @@ struct SpoofedUnitTests {
         #expect(usersSockets.count == 2 && usersSockets.allSatisfy { $0["keepalive"] as? String == "off" }, "\(usersSockets)")
         let systemSockets = try Self.json(out, "system-exact.json")["connections"] as? [[String: Any]] ?? []
         #expect(systemSockets.count == 2 && systemSockets.allSatisfy { $0["keepalive"] as? String == "on" }, "\(systemSockets)")
+
+        // A user's units are selected as user-unit:UID/NAME.
+        let byUser = try Self.namespaces(out, "namespaces-user.json")
+        #expect(byUser[try Self.inode(out, "user")]?["profile"] as? String == "nat", "\(byUser)")
+        #expect(byUser[try Self.inode(out, "system")]?["profile"] as? String == "web", "\(byUser)")
+        let usersConnections = try Self.json(out, "by-user-unit.json")["connections"] as? [[String: Any]] ?? []
+        #expect(usersConnections.count == 2 && usersConnections.allSatisfy { $0["pids"] as? [Int] == [userPID] }, "\(usersConnections)")
+    }
+
+    /// A cgroup root handed to a user (chowned), or left writable to all: nothing below it is a
+    /// system unit, though systemd would never have made such names there.
+    @Test func nothingBelowACgroupRootGaveAwayIsASystemUnit() throws {
+        let out = try TemporaryDirectory("kt-spoof-delegated")
+        let result = try CgroupWorld.run(Self.webConfig + """
+            cg system.slice/legacy-app.service given.slice/legacy-app.service open.slice/legacy-app.service
+            chown 1000 "$R/given.slice"
+            chmod 0777 "$R/open.slice"
+            for name in system given open; do
+                case $name in system) cgroup=system.slice ;; *) cgroup=$name.slice ;; esac
+                member $name $cgroup/legacy-app.service new
+                stat -L -c %i "/proc/$(cat "$O/$name.pid")/ns/net" > "$O/$name.netns"
+            done
+            "$B" namespaces --config "$O/web.conf" --json > "$O/namespaces.json"
+            """, in: out)
+        try #require(result.status == 0, "\(result)")
+        let rows = try Self.namespaces(out, "namespaces.json")
+        #expect(rows[try Self.inode(out, "system")]?["profile"] as? String == "web", "\(rows)")
+        for name in ["given", "open"] {
+            let row = try #require(rows[try Self.inode(out, name)], "\(name): \(rows)")
+            #expect(row["managed"] as? Bool == false && row["units"] as? [String] == [], "\(name): \(row)")
+        }
     }
 }

@@ -14,8 +14,12 @@ public enum CgroupTree {
     }
 
     /// The unit of every cgroup directory under `root`, by inode; cgroups without a unit
-    /// in their path are left out.
-    public static func unitsByID(root: String = root(), syscalls: Syscalls = .live) -> [UInt64: UnitIdentity] {
+    /// in their path are left out, and so is everything below a delegation point
+    /// (``CgroupOwnership``), judged by the owners the walk reads (`systemOwner`: root; tests,
+    /// their own UID).
+    public static func unitsByID(root: String = root(), systemOwner: UInt32 = 0, syscalls: Syscalls = .live) -> [UInt64: UnitIdentity] {
+        guard case .success(let top) = syscalls.pathStatus(root, false) else { return [:] }
+        var statuses = ["/": top]
         var units: [UInt64: UnitIdentity] = [:]
         var pending = [""]
         while let relative = pending.popLast() {
@@ -24,7 +28,9 @@ public enum CgroupTree {
             for entry in entries where !entry.contains(".") || entry.hasSuffix(".service") || entry.hasSuffix(".scope") || entry.hasSuffix(".slice") {
                 let child = relative + "/" + entry
                 guard case .success(let status) = syscalls.pathStatus(root + child, false), status.kind == .directory else { continue }
-                if let unit = CgroupUnit.placement(ofPath: child).unit { units[status.inode] = unit }
+                statuses[child] = status
+                let placement = CgroupUnit.placement(ofPath: child) { statuses[$0].map { CgroupOwnership.isDelegated($0, systemOwner: systemOwner) } }
+                if let unit = placement.unit { units[status.inode] = unit }
                 pending.append(child)
             }
         }

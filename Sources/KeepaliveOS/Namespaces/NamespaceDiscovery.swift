@@ -35,6 +35,11 @@ public final class NamespaceDiscovery {
         /// Where a pin's path is looked up (tests: a temp dir standing for `/`).
         public var pinRoot = ""
         public var runtimes = RuntimeDirectory.Roots()
+        /// The cgroup2 mount whose owners say where root's names end (``CgroupOwnership``);
+        /// `nil`: ``CgroupTree/root(syscalls:)``.
+        public var cgroup: String?
+        /// The owner of the system's cgroups: root (tests: their own UID).
+        public var cgroupOwner: UInt32 = 0
         public init() {}
     }
 
@@ -49,6 +54,8 @@ public final class NamespaceDiscovery {
     /// cgroup paths.
     private var members: [UInt64: [Int32]] = [:]
     private var cgroups: [Int32: String] = [:]
+    /// What each of those cgroup paths says, ownership included.
+    private var placements: [String: CgroupPlacement] = [:]
     private var hidden = 0
 
     public init(roots: Roots = Roots(), syscalls: Syscalls = .live) {
@@ -91,14 +98,14 @@ public final class NamespaceDiscovery {
         for (inode, pids) in members {
             var entry = identity(inode)
             entry.memberPID = pids.first
-            for pid in pids { if let path = cgroups[pid] { entry.add(cgroup: path) } }
+            for pid in pids { if let path = cgroups[pid] { entry.add(cgroup: path, placement: placements[path]) } }
             found.identities[inode] = entry
             if found.entries[inode] == nil, let pid = pids.first { found.entries[inode] = "\(roots.proc)/\(pid)/ns/net" }
         }
         // The container ids member processes' cgroups carry, to namespaces.
         var byContainer: [String: UInt64] = [:]
         for identity in found.identities.values {
-            for path in identity.cgroups { if let id = CgroupUnit.container(ofPath: path)?.id { byContainer[id] = identity.inode } }
+            for path in identity.cgroups { if let id = placements[path]?.container?.id { byContainer[id] = identity.inode } }
         }
         for runtimeEntry in RuntimeDirectory(roots: roots.runtimes, syscalls: syscalls).entries() {
             let inode = runtimeEntry.networkPath.flatMap { pinned[$0] } ?? byContainer[runtimeEntry.record.id]
@@ -133,11 +140,16 @@ public final class NamespaceDiscovery {
             }
         }
         var paths: [Int32: String] = [:]
+        var read: [String: CgroupPlacement] = [:]
+        let ownership = CgroupOwnership(root: roots.cgroup, systemOwner: roots.cgroupOwner, syscalls: syscalls)
         for pid in found.values.joined() {
-            if let path = FileReader.smallFile("\(roots.proc)/\(pid)/cgroup", syscalls: syscalls).flatMap(CgroupUnit.path) { paths[pid] = path }
+            guard let path = FileReader.smallFile("\(roots.proc)/\(pid)/cgroup", syscalls: syscalls).flatMap(CgroupUnit.path) else { continue }
+            paths[pid] = path
+            if read[path] == nil { read[path] = ownership.placement(of: path) }
         }
         members = found
         cgroups = paths
+        placements = read
         hidden = unreadable
     }
 }
