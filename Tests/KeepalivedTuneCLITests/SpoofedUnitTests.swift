@@ -53,24 +53,6 @@ struct SpoofedUnitTests {
 
         """
 
-    static func json(_ directory: TemporaryDirectory, _ name: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(directory.read(name).utf8)) as? [String: Any], "\(name)")
-    }
-
-    static func pid(_ directory: TemporaryDirectory, _ name: String) throws -> Int {
-        try #require(Int(try directory.read("\(name).pid").trimmingCharacters(in: .whitespacesAndNewlines)))
-    }
-
-    /// The rows of `namespaces --json` by inode.
-    static func namespaces(_ directory: TemporaryDirectory, _ name: String) throws -> [Int: [String: Any]] {
-        let rows = try json(directory, name)["namespaces"] as? [[String: Any]] ?? []
-        return Dictionary(uniqueKeysWithValues: rows.map { ($0["inode"] as? Int ?? 0, $0) })
-    }
-
-    static func inode(_ directory: TemporaryDirectory, _ name: String) throws -> Int {
-        try #require(Int(try directory.read("\(name).netns").trimmingCharacters(in: .whitespacesAndNewlines)))
-    }
-
     @Test func aUsersUnitIsNeverTheSystemUnitOfItsName() throws {
         let out = try TemporaryDirectory("kt-spoof")
         let result = try CgroupWorld.run(Self.scenario, in: out)
@@ -78,41 +60,41 @@ struct SpoofedUnitTests {
         #expect(try out.read("namespaces.rc") == "0\n")
 
         // [namespaces.rules] unit:legacy-app.service adopts the system unit's namespace only.
-        let rows = try Self.namespaces(out, "namespaces.json")
-        let system = try #require(rows[try Self.inode(out, "system")], "\(rows)")
+        let rows = try out.namespaceRows("namespaces.json")
+        let system = try #require(rows[try out.number("system.netns")], "\(rows)")
         #expect(system["managed"] as? Bool == true && system["profile"] as? String == "web", "\(system)")
-        let user = try #require(rows[try Self.inode(out, "user")], "\(rows)")
+        let user = try #require(rows[try out.number("user.netns")], "\(rows)")
         #expect(user["managed"] as? Bool == false, "the user's own legacy-app.service was taken for the system's: \(user)")
         #expect(user["units"] as? [String] == ["user@1000.service"], "\(user)")
         #expect(user["kind"] as? String == "user-unit" && user["name"] as? String == "1000/legacy-app.service", "\(user)")
-        let delegated = try #require(rows[try Self.inode(out, "delegated")], "\(rows)")
+        let delegated = try #require(rows[try out.number("delegated.netns")], "\(rows)")
         #expect(delegated["managed"] as? Bool == false && delegated["units"] as? [String] == ["podhost.service"], "\(delegated)")
 
         // The UNIT field says whose unit it is.
-        let (systemPID, userPID) = (try Self.pid(out, "systemconn"), try Self.pid(out, "userconn"))
-        let processes = try Self.json(out, "connections.json")["processes"] as? [[String: Any]] ?? []
+        let (systemPID, userPID) = (try out.number("systemconn.pid"), try out.number("userconn.pid"))
+        let processes = try out.json("connections.json")["processes"] as? [[String: Any]] ?? []
         let units = Dictionary(processes.map { ($0["pid"] as? Int ?? 0, $0["unit"] as? String ?? "-") }) { first, _ in first }
         #expect(units[systemPID] == "legacy-app.service", "\(processes)")
         #expect(units[userPID] == "user-unit:1000/legacy-app.service", "\(processes)")
 
         // --unit legacy-app.service selects the system unit's connections only...
-        let selected = try Self.json(out, "by-unit.json")["connections"] as? [[String: Any]] ?? []
+        let selected = try out.json("by-unit.json")["connections"] as? [[String: Any]] ?? []
         #expect(selected.count == 2 && selected.allSatisfy { $0["pids"] as? [Int] == [systemPID] }, "\(selected)")
         // ...and so does --enable-keepalive: the user's sockets keep keepalive off.
         #expect(try out.read("enabled.rc") == "0\n")
-        let changes = try Self.json(out, "enabled.json")["changes"] as? [[String: Any]] ?? []
+        let changes = try out.json("enabled.json")["changes"] as? [[String: Any]] ?? []
         #expect(!changes.isEmpty && changes.allSatisfy { $0["pid"] as? Int == systemPID && $0["unit"] as? String == "legacy-app.service" },
                 "\(changes)")
-        let usersSockets = try Self.json(out, "user-exact.json")["connections"] as? [[String: Any]] ?? []
+        let usersSockets = try out.json("user-exact.json")["connections"] as? [[String: Any]] ?? []
         #expect(usersSockets.count == 2 && usersSockets.allSatisfy { $0["keepalive"] as? String == "off" }, "\(usersSockets)")
-        let systemSockets = try Self.json(out, "system-exact.json")["connections"] as? [[String: Any]] ?? []
+        let systemSockets = try out.json("system-exact.json")["connections"] as? [[String: Any]] ?? []
         #expect(systemSockets.count == 2 && systemSockets.allSatisfy { $0["keepalive"] as? String == "on" }, "\(systemSockets)")
 
         // A user's units are selected as user-unit:UID/NAME.
-        let byUser = try Self.namespaces(out, "namespaces-user.json")
-        #expect(byUser[try Self.inode(out, "user")]?["profile"] as? String == "nat", "\(byUser)")
-        #expect(byUser[try Self.inode(out, "system")]?["profile"] as? String == "web", "\(byUser)")
-        let usersConnections = try Self.json(out, "by-user-unit.json")["connections"] as? [[String: Any]] ?? []
+        let byUser = try out.namespaceRows("namespaces-user.json")
+        #expect(byUser[try out.number("user.netns")]?["profile"] as? String == "nat", "\(byUser)")
+        #expect(byUser[try out.number("system.netns")]?["profile"] as? String == "web", "\(byUser)")
+        let usersConnections = try out.json("by-user-unit.json")["connections"] as? [[String: Any]] ?? []
         #expect(usersConnections.count == 2 && usersConnections.allSatisfy { $0["pids"] as? [Int] == [userPID] }, "\(usersConnections)")
     }
 
@@ -132,10 +114,10 @@ struct SpoofedUnitTests {
             "$B" namespaces --config "$O/web.conf" --json > "$O/namespaces.json"
             """, in: out)
         try #require(result.status == 0, "\(result)")
-        let rows = try Self.namespaces(out, "namespaces.json")
-        #expect(rows[try Self.inode(out, "system")]?["profile"] as? String == "web", "\(rows)")
+        let rows = try out.namespaceRows("namespaces.json")
+        #expect(rows[try out.number("system.netns")]?["profile"] as? String == "web", "\(rows)")
         for name in ["given", "open"] {
-            let row = try #require(rows[try Self.inode(out, name)], "\(name): \(rows)")
+            let row = try #require(rows[try out.number("\(name).netns")], "\(name): \(rows)")
             #expect(row["managed"] as? Bool == false && row["units"] as? [String] == [], "\(name): \(row)")
         }
     }

@@ -24,6 +24,9 @@ public struct NamespaceIdentity: Sendable, Hashable {
     public var cgroups: [String] = []
     /// A process inside, if any was seen (for `/proc/PID/ns/net`).
     public var memberPID: Int32?
+    /// How much of its member processes' cgroups is known: all that ``units``,
+    /// ``userUnits``, ``cgroups`` and ``machine`` say comes from there.
+    public var coverage: MemberCoverage = .unread
     /// The daemon's own namespace.
     public var isOwn = false
 
@@ -101,6 +104,25 @@ public struct NamespaceIdentity: Sendable, Hashable {
             if let user = unit.user, !userUnits.contains(user.qualified) { userUnits.append(user.qualified) }
         }
         if let name = placement.machine { machine = name }
+    }
+}
+
+/// How much of a namespace's member processes a scan read.
+public enum MemberCoverage: Sendable, Hashable {
+    /// No full scan has looked at its processes yet (found by its pin since the last one).
+    case unread
+    /// The cgroup of every member process was read.
+    case complete
+    /// Some could not be read; why.
+    case partial(String)
+
+    /// Why the members are not all known, as a clause; `nil` when they are.
+    public var gap: String? {
+        switch self {
+        case .complete: nil
+        case .unread: "its member processes have not been read yet (it appeared since the last full scan)"
+        case .partial(let why): "its member processes could not all be read (\(why))"
+        }
     }
 }
 

@@ -27,6 +27,10 @@ public struct NamespaceSelector: Sendable, Hashable, CustomStringConvertible {
     public let kind: Kind
     public let glob: Glob
 
+    /// Whether it is matched against the namespace's member processes (their cgroups), so
+    /// that it can be judged only when all of them were read (``NamespaceIdentity/coverage``).
+    public var readsMembers: Bool { [.unit, .userUnit, .cgroup, .nspawn].contains(kind) }
+
     public var description: String { "\(kind.rawValue):\(glob.pattern)" }
 
     /// Why a selector's text is not one.
