@@ -134,6 +134,14 @@ struct UnitIdentityTests {
         #expect(system.label == ("unit", "legacy-app.service"))
     }
 
+    /// `cgroup:` matches the kernel's path as written: anchored at a root slice, no user's
+    /// cgroup matches it; a glob open at the front can be matched by a user's (SECURITY.md).
+    @Test func cgroupSelectorsMatchThePathAsWritten() throws {
+        let users = namespace([user + "/app.slice/critical.service"])
+        #expect(try !NamespaceSelector.parse("cgroup:/system.slice/critical.service*").get().matches(users))
+        #expect(try NamespaceSelector.parse("cgroup:*/critical.service").get().matches(users))
+    }
+
     @Test func selectorsOfUnitsAreCheckedLikeTheOthers() {
         guard case .failure(let problem) = NamespaceSelector.parse("user-unit:me/app.service") else { Issue.record("accepted"); return }
         #expect(problem.description.contains("'me' is not a UID"))
