@@ -46,7 +46,7 @@ complete -c keepalived-tune -n "__fish_seen_subcommand_from status" -l prometheu
 complete -c keepalived-tune -n "__fish_seen_subcommand_from namespaces connections" -l check -d 'Exit 1 on a finding'
 complete -c keepalived-tune -n "__fish_seen_subcommand_from connections" -l all -d 'Every connection, not the summary'
 complete -c keepalived-tune -n "__fish_seen_subcommand_from connections" -l pid -x -d 'Only this process'
-complete -c keepalived-tune -n "__fish_seen_subcommand_from connections" -l unit -x -d 'Only units matching this glob'
+complete -c keepalived-tune -n "__fish_seen_subcommand_from connections" -l unit -x -d 'Only system units matching this glob, or user-unit:UID/GLOB'
 complete -c keepalived-tune -n "__fish_seen_subcommand_from connections" -l port -x -d 'Only this local or remote port'
 complete -c keepalived-tune -n "__fish_seen_subcommand_from connections" -l state -x -a 'established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing' -d 'Only this state'
 complete -c keepalived-tune -n "__fish_seen_subcommand_from connections" -l idle-over -x -d 'Only idle longer than SPAN'

@@ -18,7 +18,7 @@ final class ConnectionAuditor: Sendable {
     struct Settings: Equatable, Sendable {
         var interval: Int
         var threshold: Int
-        var units: [Glob]
+        var units: [UnitSelector]
 
         init(_ config: DaemonConfig) {
             interval = config.auditIntervalSeconds

@@ -8,9 +8,12 @@ import KeepaliveOS
 /// turn), its expected values put in force by an ``Enforcer`` of its own, and its watches
 /// armed; and letting one go when it ends.
 extension Fleet {
-    /// Adopts what a scan found and the rules select; updates what is known of members.
+    /// Adopts what a scan found and the rules select; updates what is known of members. A
+    /// namespace a quick scan found whose members no full scan has read yet waits for one,
+    /// asked for at once, when the rules judge members (`exclude = unit:...`).
     func reconcile(_ found: NamespaceDiscovery.Found, full: Bool, at now: Instant) {
         var candidates: [Candidate] = []
+        var unread = false
         for (inode, identity) in found.identities where !identity.isOwn {
             if var member = members[inode] {
                 if member.enforcer.probeGone() {
@@ -32,11 +35,13 @@ extension Fleet {
                 schedule.settled(inode)
             }
             let expectation = rules.expectation(for: identity, policy: policy)
+            if identity.coverage == .unread && rules.memberSelector != nil { unread = true }
             guard let target = expectation.policy, let path = found.entries[inode] else { continue }
             candidates.append(Candidate(identity: identity, path: path, policy: target, because: expectation.decision.reason,
                                         kept: expectation.kept))
         }
         adopt(candidates, at: now)
+        if unread && !full { schedule.rescanHinted(at: now) }
         // A member no scan finds any more may have ended: check it now.
         if full { for (inode, member) in members where found.identities[inode] == nil { member.enforcer.hint() } }
         schedule.scanned { found.identities[$0] != nil }

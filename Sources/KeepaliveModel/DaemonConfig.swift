@@ -28,8 +28,9 @@ public struct DaemonConfig: Sendable, Hashable {
     /// `[connections] alert-never-reaped =`: warn when one unit holds more never-reaped
     /// connections than this; 100 when unset.
     public var alertNeverReaped: Located<Int>?
-    /// `[connections] enable-keepalive =`: the units (globs) whose sockets get keepalive.
-    public var enableKeepalive: Located<[Glob]>?
+    /// `[connections] enable-keepalive =`: the units whose sockets get keepalive: globs over
+    /// the system manager's units, or `user-unit:UID/GLOB` for users' units.
+    public var enableKeepalive: Located<[UnitSelector]>?
     /// `[namespaces] manage =`: none (default), matching or all.
     public var manage: Located<NamespaceRules.Reach>?
     /// `[namespaces] profile =`: for `manage = all`, namespaces no rule matches.
@@ -62,7 +63,7 @@ public struct DaemonConfig: Sendable, Hashable {
     /// The never-reaped count per unit above which an audit warns; 100 by default.
     public var alertNeverReapedCount: Int { alertNeverReaped?.value ?? 100 }
     /// The units whose sockets each audit gives keepalive; none by default.
-    public var keepaliveUnits: [Glob] { enableKeepalive?.value ?? [] }
+    public var keepaliveUnits: [UnitSelector] { enableKeepalive?.value ?? [] }
     /// The accepted range of `audit-interval`: never (0), or 1 s to 1 day.
     public static let auditIntervalRange = 0...86400
     /// Seconds between full scans for namespaces; 30 by default.
@@ -113,15 +114,8 @@ public struct DaemonConfig: Sendable, Hashable {
             return store(parsed, in: &config.alertNeverReaped, at: location)
         },
         .init(section: "connections", key: "enable-keepalive") { config, text, location in
-            var globs: [Glob] = []
-            for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-                guard let glob = Glob(String(word)) else {
-                    return .error(.invalidChoice, at: location,
-                        "enable-keepalive: \(String(word).shortened) is not a unit glob: \(Glob.problem(in: String(word)) ?? "malformed")")
-                }
-                globs.append(glob)
-            }
-            return store(.success(globs), in: &config.enableKeepalive, at: location)
+            store(UnitSelector.parseList(text).mapError { .error(.invalidChoice, at: location, "enable-keepalive: \($0.description)") },
+                  in: &config.enableKeepalive, at: location)
         },
         .init(section: "namespaces", key: "manage") { config, text, location in
             store(choice(text, key: "manage", as: NamespaceRules.Reach.self, at: location), in: &config.manage, at: location)

@@ -9,7 +9,9 @@ import Glibc
 struct ConnectionsCommand: Command {
     static let all = OptionSpec.flag("all", help: "List every connection, not the summary by process.")
     static let pid = OptionSpec(name: "pid", valueName: "pid", help: "Only connections held by this process (repeatable).", repeatable: true)
-    static let unit = OptionSpec(name: "unit", valueName: "glob", help: "Only connections of units matching this glob (repeatable).", repeatable: true)
+    static let unit = OptionSpec(name: "unit", valueName: "glob",
+        help: "Only connections of system units matching this glob, or of a user's units with user-unit:UID/GLOB (repeatable).",
+        repeatable: true)
     static let port = OptionSpec(name: "port", valueName: "port", help: "Only connections with this local or remote port (repeatable).", repeatable: true)
     static let state = OptionSpec(name: "state", valueName: "state",
                                   help: "Only connections in this state: established, close-wait, time-wait, fin-wait-2... (repeatable).",
@@ -144,8 +146,10 @@ struct ConnectionsCommand: Command {
             filter.pids.append(value)
         }
         for text in arguments.all(unit) {
-            if let problem = Glob.problem(in: text) { throw UsageError(message: "--unit \(text): \(problem)") }
-            filter.units.append(Glob(text)!)
+            switch UnitSelector.parse(text) {
+            case .success(let selector): filter.units.append(selector)
+            case .failure(let problem): throw UsageError(message: "--unit \(problem)")
+            }
         }
         for text in arguments.all(port) {
             guard let value = Int(text), (1...65535).contains(value) else { throw UsageError(message: "--port \(text): not a port (1-65535)") }

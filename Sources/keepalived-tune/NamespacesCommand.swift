@@ -101,6 +101,7 @@ struct NamespacesCommand: Command {
                          "name": .string(container.name), "pod": container.pod.jsonOrNull])
             }),
             "units": .array(row.identity.units.map(JSONValue.string)),
+            "user_units": .array(row.identity.userUnits.map(JSONValue.string)),
             "unreadable": row.unreadable.jsonOrNull,
         ])
     }

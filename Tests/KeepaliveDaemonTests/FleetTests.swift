@@ -34,8 +34,13 @@ struct FleetTests {
         let inotify: Inotify
         var fleet: Fleet!
 
-        /// `pins` are named by a bind mount; `pathless` are seen only through a member process.
-        init(pins: [String], pathless: [String] = [], rule: String = "netns:kt-web-*", policy: Policy? = nil) throws {
+        /// The mount table with every pin in it (``mountAll()``).
+        private var everyPin = ""
+
+        /// `pins` are named by a bind mount, the first `mounted` of them (all by default) in the
+        /// mount table from the start; `pathless` are seen only through a member process.
+        init(pins: [String], pathless: [String] = [], rule: String = "netns:kt-web-*", policy: Policy? = nil,
+             mounted: Int? = nil) throws {
             proc = try TemporaryDirectory("kt-fleet-proc")
             runtime = try TemporaryDirectory("kt-fleet-run")
             try proc.write("self/ns/net", "")
@@ -45,7 +50,9 @@ struct FleetTests {
                 let inode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64)
                 inodes[name] = inode
                 roots[name] = try FakeSysctlRoot()
-                mountinfo += "\(40 + index) 22 0:4 net:[\(inode)] /run/netns/\(name) rw - nsfs nsfs rw\n"
+                let line = "\(40 + index) 22 0:4 net:[\(inode)] /run/netns/\(name) rw - nsfs nsfs rw\n"
+                everyPin += line
+                if index < mounted ?? pins.count { mountinfo += line }
             }
             for (index, name) in pathless.enumerated() {
                 let path = try proc.write("\(100 + index)/ns/net", "")
@@ -59,6 +66,10 @@ struct FleetTests {
             discoveryRoots.mountinfo = proc.url("mountinfo")
             discoveryRoots.pinRoot = proc.url("root")
             discoveryRoots.runtimes = .init(under: runtime.path)
+            // The cgroups the members' paths lead through, owned as a host's are (by this test).
+            try proc.makeDirectory("cgroup/user.slice/user-0.slice")
+            discoveryRoots.cgroup = proc.url("cgroup")
+            discoveryRoots.cgroupOwner = geteuid()
             var calls = Syscalls.live
             let realRead = calls.pread, ended = self.ended
             calls.pread.body = { fd, buffer, offset in ended.withLock { $0.contains(fd) } ? .failure(Errno(ENOENT)) : realRead(fd, buffer, offset) }
@@ -81,6 +92,9 @@ struct FleetTests {
                               }
                           }, at: FleetTests.start)
         }
+
+        /// Puts every pin in the mount table, as bind mounts made after the first scan.
+        func mountAll() throws { try proc.write("mountinfo", everyPin) }
 
         /// The `EVENT` of every entry so far.
         var events: [String] { logs.entries.compactMap { $0.metadata["EVENT"].map { "\($0)" } } }
@@ -189,6 +203,30 @@ struct FleetTests {
         #expect(fixture.entered.withLock { $0.count } == 1, "adopted once, by its process")
         #expect(fixture.fleet.members.count == 1)
         #expect(fixture.entry("namespace-adopted")?["UNIT"] == "session-1.scope")
+    }
+
+    /// A pin found by a quick scan, whose members no full scan has read, waits for one when the
+    /// rules judge members (issue 32, finding 5): the full scan is asked for at once.
+    @Test func aPinFoundBetweenFullScansWaitsForOneWhenMembersAreJudged() throws {
+        let fixture = try Fixture(pins: ["kt-web-1"], policy: FleetTests.policy(rule: "netns:kt-web-*", exclude: "unit:critical.service"),
+                                  mounted: 0)
+        #expect(fixture.fleet.tick(at: fixture.at(0)), "the first, full, scan: nothing pinned yet")
+        try fixture.mountAll()
+        fixture.fleet.lookSoon(at: fixture.at(1))
+        #expect(fixture.fleet.tick(at: fixture.at(1)), "a quick scan")
+        #expect(fixture.fleet.members.isEmpty && fixture.entered.withLock { $0 }.isEmpty, "not adopted on unread members")
+        #expect(fixture.fleet.deadline(at: fixture.at(1)) <= fixture.at(1), "a full scan is due at once")
+        #expect(fixture.fleet.tick(at: fixture.at(1)))
+        #expect(fixture.fleet.members.count == 1 && fixture.entered.withLock { $0 } == ["/run/netns/kt-web-1"])
+    }
+
+    @Test func withoutRulesOnMembersAQuickScanAdoptsAtOnce() throws {
+        let fixture = try Fixture(pins: ["kt-web-1"], policy: FleetTests.policy(rule: "netns:kt-web-*", exclude: "netns:ci-*"), mounted: 0)
+        fixture.fleet.tick(at: fixture.at(0))
+        try fixture.mountAll()
+        fixture.fleet.lookSoon(at: fixture.at(1))
+        #expect(fixture.fleet.tick(at: fixture.at(1)))
+        #expect(fixture.fleet.members.count == 1)
     }
 
     @Test func withoutRulesTheFleetNeverScans() throws {

@@ -5,8 +5,8 @@ import Testing
 /// selected, and what is never touched. Pure, in microseconds.
 @Suite("Connections audit (pure)")
 struct ConnectionAuditTests {
-    static let server = HolderProcess(pid: 31091, command: "server", unit: "app.service")
-    static let worker = HolderProcess(pid: 400, command: "worker", unit: "worker@1.service")
+    static let server = HolderProcess(pid: 31091, command: "server", unit: .system("app.service"))
+    static let worker = HolderProcess(pid: 400, command: "worker", unit: .system("worker@1.service"))
 
     /// A socket with `state`, inode and ports, keepalive as the timer shows it.
     static func socket(_ state: SocketRecord.State, inode: UInt64, local: String = "10.0.0.1:80", remote: String = "10.0.0.2:5000",
@@ -30,8 +30,8 @@ struct ConnectionAuditTests {
             ],
             holders: [10: [.init(pid: 31091, fd: 3)], 11: [.init(pid: 31091, fd: 4)], 12: [.init(pid: 31091, fd: 5), .init(pid: 31092, fd: 5)],
                       13: [.init(pid: 31091, fd: 6)], 14: [.init(pid: 31091, fd: 7)], 20: [.init(pid: 400, fd: 9)]],
-            processes: [31091: server, 400: worker, 31092: HolderProcess(pid: 31092, command: "server", unit: "app.service")],
-            unitsByCgroupID: [77: "hidden.service"],
+            processes: [31091: server, 400: worker, 31092: HolderProcess(pid: 31092, command: "server", unit: .system("app.service"))],
+            unitsByCgroupID: [77: .system("hidden.service")],
             exact: [20: ExactKeepalive(on: true, options: .init(idle: 60))],
             sysctls: ReapingSysctls(keepalive: KeepaliveValues(time: 2, intvl: 1, probes: 2)))
     }
@@ -90,8 +90,8 @@ struct ConnectionAuditTests {
     @Test(arguments: [
         ("pid", Self.filter { $0.pids = [400] }, [20]),
         ("second holder's pid", Self.filter { $0.pids = [31092] }, [12]),
-        ("unit glob", Self.filter { $0.units = [Glob("worker@*.service")!] }, [20]),
-        ("unit from the cgroup", Self.filter { $0.units = [Glob("hidden*")!] }, [30]),
+        ("unit glob", Self.filter { $0.units = [.system(Glob("worker@*.service")!)] }, [20]),
+        ("unit from the cgroup", Self.filter { $0.units = [.system(Glob("hidden*")!)] }, [30]),
         ("local or remote port", Self.filter { $0.ports = [5001, 443] }, [12, 20]),
         ("state", Self.filter { $0.states = [.closeWait] }, [14]),
         ("idle over", Self.filter { $0.idleOverSeconds = 599; $0.pids = [31091] }, [11, 12, 13, 14]),
@@ -125,7 +125,7 @@ struct ConnectionAuditTests {
         #expect(RetrofitPlan(audit: audit, listeners: listeners, holders: Self.input.holders, filter: byPort).targets.isEmpty,
                 "the worker's socket already has keepalive (read exactly)")
         var hidden = ConnectionFilter()
-        hidden.units = [Glob("hidden.service")!]
+        hidden.units = [.system(Glob("hidden.service")!)]
         #expect(RetrofitPlan(audit: audit, listeners: listeners, holders: Self.input.holders, filter: hidden).targets.isEmpty,
                 "no holder seen, nothing to duplicate")
     }

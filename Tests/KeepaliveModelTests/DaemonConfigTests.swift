@@ -45,7 +45,7 @@ struct DaemonConfigTests {
             """)
         #expect(diagnostics.isEmpty)
         #expect(config.auditIntervalSeconds == 60 && config.alertNeverReapedCount == 100)
-        #expect(config.keepaliveUnits.map(\.pattern) == ["legacy-app.service", "worker@*.service"])
+        #expect(config.keepaliveUnits.map(\.description) == ["legacy-app.service", "worker@*.service"])
         #expect(config.enableKeepalive?.location.line == 4)
         #expect(parse("[connections]\naudit-interval = 0").0.auditIntervalSeconds == 0, "0 means never")
     }
@@ -57,7 +57,7 @@ struct DaemonConfigTests {
             let audit = ConnectionAudit(AuditInput(
                 sockets: (0..<count).map { DiagSocket(local: "10.0.0.1:80", remote: "10.0.0.2:\(1000 + $0)", record: { var r = record; r.inode = UInt64(10 + $0); return r }($0)) },
                 holders: Dictionary(uniqueKeysWithValues: (0..<count).map { (UInt64(10 + $0), [SocketHolder(pid: pid, fd: Int32(3 + $0))]) }),
-                processes: [pid: HolderProcess(pid: pid, command: "app", unit: unit)]))
+                processes: [pid: HolderProcess(pid: pid, command: "app", unit: unit.map(UnitIdentity.system))]))
             return audit.connections
         }
         var alerts = UnreapedAlerts()

@@ -102,7 +102,7 @@ struct MetricsTests {
             record.keepalive = record.inferredKeepalive
             let input = AuditInput(sockets: [DiagSocket(local: "10.0.0.1:80", remote: "10.0.0.2:\(inode)", cgroupID: nil, record: record)],
                                    holders: unit == nil ? [:] : [inode: [.init(pid: 100, fd: 3)]],
-                                   processes: unit.map { [100: HolderProcess(pid: 100, command: "x", unit: $0)] } ?? [:],
+                                   processes: unit.map { [100: HolderProcess(pid: 100, command: "x", unit: .system($0))] } ?? [:],
                                    unitsByCgroupID: [:], exact: [:], sysctls: ReapingSysctls(keepalive: Self.server))
             return ConnectionAudit(input).connections[0]
         }

@@ -118,7 +118,7 @@ struct NamespaceRulesTests {
     @Test func conmonAndOrdinaryUnitsAreNotContainers() {
         #expect(CgroupUnit.container(ofPath: "/libpod_parent/conmon") == nil)
         #expect(CgroupUnit.container(ofPath: "/system.slice/nginx.service") == nil)
-        #expect(CgroupUnit.machine(ofPath: "/machine.slice/machine-web\\x2d1.scope") == "web-1")
+        #expect(CgroupUnit.placement(ofPath: "/machine.slice/machine-web\\x2d1.scope").machine == "web-1")
     }
 
     @Test func pinsComeFromNsfsMountsOnly() {

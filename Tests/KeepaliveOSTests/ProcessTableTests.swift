@@ -27,7 +27,7 @@ struct ProcessTableTests {
     ] as [(String, String?, String?)])
     func theUnitComesFromTheCgroupPath(text: String, path: String?, unit: String?) {
         #expect(CgroupUnit.path(text) == path)
-        #expect(path.flatMap(CgroupUnit.unit(ofPath:)) == unit)
+        #expect(path.flatMap { CgroupUnit.placement(ofPath: $0).unit?.description } == unit)
     }
 
     @Test(arguments: [

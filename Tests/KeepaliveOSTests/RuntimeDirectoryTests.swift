@@ -102,6 +102,10 @@ struct RuntimeDirectoryTests {
         roots.mountinfo = proc.url("mountinfo")
         roots.pinRoot = proc.url("root")
         roots.runtimes = .init(under: Self.root)
+        // The cgroups the members' paths lead through, owned as a host's are (by this test).
+        try proc.makeDirectory("cgroup/system.slice")
+        roots.cgroup = proc.url("cgroup")
+        roots.cgroupOwner = geteuid()
         let discovery = NamespaceDiscovery(roots: roots, syscalls: .live)
         let found = discovery.scan(processes: true)
         let dockerInode = try #require(try? FileManager.default.attributesOfItem(atPath: proc.url("300/ns/net"))[.systemFileNumber] as? UInt64)

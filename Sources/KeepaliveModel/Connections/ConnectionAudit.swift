@@ -13,7 +13,7 @@ public struct AuditInput: Sendable {
     /// Every process seen, by pid.
     public var processes: [Int32: HolderProcess]
     /// Units by cgroup id, for sockets whose holders could not be seen.
-    public var unitsByCgroupID: [UInt64: String]
+    public var unitsByCgroupID: [UInt64: UnitIdentity]
     /// Keepalive read from the socket itself, by inode (root only).
     public var exact: [UInt64: ExactKeepalive]
     /// The sysctls of the audited namespace.
@@ -24,7 +24,7 @@ public struct AuditInput: Sendable {
     public var blindSpots: [String]
 
     public init(sockets: [DiagSocket], holders: [UInt64: [SocketHolder]] = [:], processes: [Int32: HolderProcess] = [:],
-                unitsByCgroupID: [UInt64: String] = [:], exact: [UInt64: ExactKeepalive] = [:],
+                unitsByCgroupID: [UInt64: UnitIdentity] = [:], exact: [UInt64: ExactKeepalive] = [:],
                 sysctls: ReapingSysctls = ReapingSysctls(), dead: [DeadSocket] = [], blindSpots: [String] = []) {
         self.sockets = sockets
         self.holders = holders
@@ -52,12 +52,14 @@ public struct HolderProcess: Sendable, Hashable {
     public let pid: Int32
     /// Its command name (`/proc/PID/comm`).
     public let command: String
-    /// The systemd unit (or container scope) of its cgroup.
-    public let unit: String?
-    public init(pid: Int32, command: String, unit: String?) {
+    /// The unit of its cgroup (``CgroupUnit/placement(ofPath:delegated:)``).
+    public let unitIdentity: UnitIdentity?
+    /// The unit as shown: the system unit, or `user-unit:UID/NAME`.
+    public var unit: String? { unitIdentity?.description }
+    public init(pid: Int32, command: String, unit: UnitIdentity?) {
         self.pid = pid
         self.command = command
-        self.unit = unit
+        self.unitIdentity = unit
     }
 }
 
@@ -101,7 +103,9 @@ public struct AuditedConnection: Sendable, Hashable {
     /// The first holder's command, if any holder was seen.
     public let command: String?
     /// The holder's unit, or the unit of the socket's cgroup.
-    public let unit: String?
+    public let unitIdentity: UnitIdentity?
+    /// The unit as shown: the system unit, or `user-unit:UID/NAME`.
+    public var unit: String? { unitIdentity?.description }
     public let keepaliveSource: KeepaliveSource
     public let verdict: Reaping.Verdict
 
@@ -159,9 +163,9 @@ public struct ConnectionAudit: Sendable {
             }
             let holders = socket.record.inode == 0 ? [] : input.holders[socket.record.inode] ?? []
             let process = holders.first.flatMap { input.processes[$0.pid] }
-            let unit = process?.unit ?? socket.cgroupID.flatMap { input.unitsByCgroupID[$0] }
+            let unit = process?.unitIdentity ?? socket.cgroupID.flatMap { input.unitsByCgroupID[$0] }
             let pids = holders.count == 1 ? [holders[0].pid] : Array(Set(holders.map(\.pid))).sorted()
-            return AuditedConnection(socket: socket, holders: holders, pids: pids, command: process?.command, unit: unit,
+            return AuditedConnection(socket: socket, holders: holders, pids: pids, command: process?.command, unitIdentity: unit,
                                      keepaliveSource: source, verdict: Reaping.verdict(socket.record, sysctls: input.sysctls))
         }
         dead = input.dead

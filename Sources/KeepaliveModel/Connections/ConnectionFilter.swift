@@ -3,7 +3,8 @@
 /// kind are alternatives.
 public struct ConnectionFilter: Sendable, Hashable {
     public var pids: [Int32] = []
-    public var units: [Glob] = []
+    /// `--unit`: system units by glob, or users' units (``UnitSelector``).
+    public var units: [UnitSelector] = []
     /// Local or remote port.
     public var ports: [Int] = []
     public var states: [SocketRecord.State] = []
@@ -17,7 +18,7 @@ public struct ConnectionFilter: Sendable, Hashable {
 
     public func matches(_ connection: AuditedConnection) -> Bool {
         if !pids.isEmpty && !connection.pids.contains(where: pids.contains) { return false }
-        if !units.isEmpty && !(connection.unit.map { unit in units.contains { $0.matches(unit) } } ?? false) { return false }
+        if !units.isEmpty && !units.contains(where: { $0.matches(connection.unitIdentity) }) { return false }
         if !ports.isEmpty && !ports.contains(connection.socket.localPort) && !ports.contains(connection.socket.remotePort) { return false }
         if !states.isEmpty && !states.contains(connection.socket.record.state) { return false }
         if let idleOverSeconds, (connection.idleSeconds ?? 0) <= idleOverSeconds { return false }
@@ -29,7 +30,7 @@ public struct ConnectionFilter: Sendable, Hashable {
     /// `--enable-keepalive`: the connections it accepts later inherit keepalive).
     public func selectsListener(process: HolderProcess?, pid: Int32, port: Int) -> Bool {
         if !pids.isEmpty && !pids.contains(pid) { return false }
-        if !units.isEmpty && !(process?.unit.map { unit in units.contains { $0.matches(unit) } } ?? false) { return false }
+        if !units.isEmpty && !units.contains(where: { $0.matches(process?.unitIdentity) }) { return false }
         if !ports.isEmpty && !ports.contains(port) { return false }
         return namesProcesses
     }

@@ -16,12 +16,17 @@ public struct NamespaceIdentity: Sendable, Hashable {
     public var pod: String?
     /// A systemd-nspawn machine.
     public var machine: String?
-    /// systemd units with a process inside.
+    /// Units of the system manager with a process inside (``CgroupUnit/placement(ofPath:delegated:)``).
     public var units: [String] = []
+    /// Users' units with a process inside, as `UID/NAME`.
+    public var userUnits: [String] = []
     /// cgroup paths of processes inside.
     public var cgroups: [String] = []
     /// A process inside, if any was seen (for `/proc/PID/ns/net`).
     public var memberPID: Int32?
+    /// How much of its member processes' cgroups is known: all that ``units``,
+    /// ``userUnits``, ``cgroups`` and ``machine`` say comes from there.
+    public var coverage: MemberCoverage = .unread
     /// The daemon's own namespace.
     public var isOwn = false
 
@@ -42,6 +47,7 @@ public struct NamespaceIdentity: Sendable, Hashable {
         case .nspawn: machine.map { [$0] } ?? []
         case .k8s: pod.map { [$0] } ?? []
         case .unit: units
+        case .userUnit: userUnits
         case .cgroup: cgroups
         }
     }
@@ -55,6 +61,8 @@ public struct NamespaceIdentity: Sendable, Hashable {
         }
         if let machine { return ("nspawn", machine) }
         if let name = netnsNames.first { return ("netns", name) }
+        if let unit = units.first(where: { UnitIdentity.userManagerUID($0) == nil }) { return ("unit", unit) }
+        if let unit = userUnits.first { return ("user-unit", unit) }
         if let unit = units.first { return ("unit", unit) }
         return ("unknown", cgroups.first ?? "")
     }
@@ -72,24 +80,49 @@ public struct NamespaceIdentity: Sendable, Hashable {
         return name.isEmpty ? String(inode) : name
     }
 
-    /// Journal fields naming it: `NETNS` (the inode), `NETNS_NAME`, and `CONTAINER`, `POD`
-    /// or `UNIT` where known.
+    /// Journal fields naming it: `NETNS` (the inode), `NETNS_NAME`, and `CONTAINER`, `POD`,
+    /// `UNIT` (the system manager's) or `USER_UNIT` (`UID/NAME`) where known.
     public var journalFields: [String: String] {
         var fields = ["NETNS": String(inode)]
         fields["NETNS_NAME"] = netnsNames.first
         fields["CONTAINER"] = containers.first?.name
         fields["POD"] = pod
         fields["UNIT"] = units.first
+        fields["USER_UNIT"] = userUnits.first
         return fields
     }
 
-    /// Adds what a cgroup path says: the path itself, its unit, an nspawn machine
-    /// (`machine-NAME.scope`), and a container id (kept for ``ContainerRecord`` lookup).
-    public mutating func add(cgroup path: String) {
+    /// Adds what a member's cgroup path says: the path itself, its system unit and user's
+    /// unit, and an nspawn machine. `placement` is what the OS layer read of it, ownership
+    /// included; without one, the path's structure alone.
+    public mutating func add(cgroup path: String, placement: CgroupPlacement? = nil) {
         guard !cgroups.contains(path) else { return }
         cgroups.append(path)
-        if let unit = CgroupUnit.unit(ofPath: path), !units.contains(unit) { units.append(unit) }
-        if let name = CgroupUnit.machine(ofPath: path) { machine = name }
+        let placement = placement ?? CgroupUnit.placement(ofPath: path)
+        if let unit = placement.unit {
+            if !units.contains(unit.system) { units.append(unit.system) }
+            if let user = unit.user, !userUnits.contains(user.qualified) { userUnits.append(user.qualified) }
+        }
+        if let name = placement.machine { machine = name }
+    }
+}
+
+/// How much of a namespace's member processes a scan read.
+public enum MemberCoverage: Sendable, Hashable {
+    /// No full scan has looked at its processes yet (found by its pin since the last one).
+    case unread
+    /// The cgroup of every member process was read.
+    case complete
+    /// Some could not be read; why.
+    case partial(String)
+
+    /// Why the members are not all known, as a clause; `nil` when they are.
+    public var gap: String? {
+        switch self {
+        case .complete: nil
+        case .unread: "its member processes have not been read yet (it appeared since the last full scan)"
+        case .partial(let why): "its member processes could not all be read (\(why))"
+        }
     }
 }
 

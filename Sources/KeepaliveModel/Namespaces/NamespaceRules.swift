@@ -69,13 +69,26 @@ public struct NamespaceRules: Sendable, Hashable {
     /// config check that it exists).
     public var namedProfiles: [(ProfileName, SourceLocation)] { rules.map { ($0.profile, $0.location) } }
 
+    /// The first selector of `exclude` or the rules that is matched against member
+    /// processes (``NamespaceSelector/readsMembers``), if any.
+    public var memberSelector: NamespaceSelector? {
+        (exclude + rules.flatMap(\.selectors)).first(where: \.readsMembers)
+    }
+
     /// Which profile `identity` gets, if any; `daemonProfile` is the `[daemon]` profile.
     /// The daemon's own namespace is not decided here: it always has the `[daemon]` profile.
+    ///
+    /// An exclusion holds whatever the member count: when an `exclude` or a rule is matched
+    /// against member processes and a namespace's members could not all be read (or were not
+    /// read yet), it is left alone rather than decided on part of them.
     public func decide(_ identity: NamespaceIdentity, daemonProfile: ProfileName) -> Decision {
         if identity.isOwn { return .managed(profile: daemonProfile, because: "the daemon's own namespace ([daemon] profile)") }
         if reach == .none { return .unmanaged(because: "manage = none: only the daemon's own namespace is managed") }
         if let selector = exclude.first(where: { $0.matches(identity) }) {
             return .unmanaged(because: "excluded by exclude = \(selector)")
+        }
+        if let gap = identity.coverage.gap, let selector = memberSelector {
+            return .unmanaged(because: "left alone: \(gap), and \(selector) is judged by every member")
         }
         if let rule = rules.first(where: { $0.selectors.contains { $0.matches(identity) } }) {
             let selector = rule.selectors.first { $0.matches(identity) }!

@@ -13,14 +13,23 @@ public struct NamespaceSelector: Sendable, Hashable, CustomStringConvertible {
         case nspawn
         /// A Kubernetes pod as `NAMESPACE/POD`.
         case k8s
-        /// A systemd unit whose processes live in the namespace.
+        /// A unit of the system manager whose processes live in the namespace: the first unit
+        /// below the root slices of a member's cgroup (``CgroupUnit``), never a name a user made
+        /// below its own manager or in a delegated subtree.
         case unit
+        /// A user's unit whose processes live in the namespace, as `UID/NAME`
+        /// (`user-unit:1000/legacy-app.service`; `*` for the UID: any user's).
+        case userUnit = "user-unit"
         /// The cgroup v2 path of any process in the namespace.
         case cgroup
     }
 
     public let kind: Kind
     public let glob: Glob
+
+    /// Whether it is matched against the namespace's member processes (their cgroups), so
+    /// that it can be judged only when all of them were read (``NamespaceIdentity/coverage``).
+    public var readsMembers: Bool { [.unit, .userUnit, .cgroup, .nspawn].contains(kind) }
 
     public var description: String { "\(kind.rawValue):\(glob.pattern)" }
 
@@ -42,20 +51,15 @@ public struct NamespaceSelector: Sendable, Hashable, CustomStringConvertible {
         guard let glob = Glob(pattern) else {
             return .failure(Problem("'\(text.shortened)' is not a valid glob: \(Glob.problem(in: pattern) ?? "malformed")"))
         }
+        if let problem = kind == .unit ? UnitSelector.problem(systemPattern: pattern)
+            : kind == .userUnit ? UnitSelector.problem(userPattern: pattern) : nil {
+            return .failure(Problem("'\(text.shortened)': \(problem)"))
+        }
         return .success(NamespaceSelector(kind: kind, glob: glob))
     }
 
     /// Parses a space-separated list of selectors; the first problem found, if any.
-    public static func parseList(_ text: String) -> Result<[NamespaceSelector], Problem> {
-        var selectors: [NamespaceSelector] = []
-        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-            switch parse(String(word)) {
-            case .success(let selector): selectors.append(selector)
-            case .failure(let problem): return .failure(problem)
-            }
-        }
-        return .success(selectors)
-    }
+    public static func parseList(_ text: String) -> Result<[NamespaceSelector], Problem> { parseWords(text, parse) }
 
     /// The names of this selector's kind that `identity` is known by.
     public func matches(_ identity: NamespaceIdentity) -> Bool {

@@ -14,10 +14,14 @@ public enum CgroupTree {
     }
 
     /// The unit of every cgroup directory under `root` (by default the mount ``root(syscalls:)``
-    /// finds), by inode; cgroups without a unit in their path are left out.
-    public static func unitsByID(root: String? = nil, syscalls: Syscalls) -> [UInt64: String] {
+    /// finds), by inode; cgroups without a unit in their path are left out, and so is everything below a delegation point
+    /// (``CgroupOwnership``), judged by the owners the walk reads (`systemOwner`: root; tests,
+    /// their own UID).
+    public static func unitsByID(root: String? = nil, systemOwner: UInt32 = 0, syscalls: Syscalls) -> [UInt64: UnitIdentity] {
         let root = root ?? self.root(syscalls: syscalls)
-        var units: [UInt64: String] = [:]
+        guard case .success(let top) = syscalls.linkStatus(root) else { return [:] }
+        var statuses = ["/": top]
+        var units: [UInt64: UnitIdentity] = [:]
         var pending = [""]
         while let relative = pending.popLast() {
             let path = root + relative
@@ -25,7 +29,9 @@ public enum CgroupTree {
             for entry in entries where !entry.contains(".") || entry.hasSuffix(".service") || entry.hasSuffix(".scope") || entry.hasSuffix(".slice") {
                 let child = relative + "/" + entry
                 guard case .success(let status) = syscalls.linkStatus(root + child), status.kind == .directory else { continue }
-                if let unit = CgroupUnit.unit(ofPath: child) { units[status.inode] = unit }
+                statuses[child] = status
+                let placement = CgroupUnit.placement(ofPath: child) { statuses[$0].map { CgroupOwnership.isDelegated($0, systemOwner: systemOwner) } }
+                if let unit = placement.unit { units[status.inode] = unit }
                 pending.append(child)
             }
         }

@@ -22,15 +22,20 @@ public struct ProcessTable: Sendable {
     public internal(set) var namespaces: [Int32: UInt64]
     /// How many processes' descriptors could not be listed (permission).
     public internal(set) var hidden: Int
+    /// Each process's cgroup path, until ``withUnits(_:)`` has read what they say.
+    var cgroups: [Int32: String] = [:]
 
     static let empty = ProcessTable(holders: [:], processes: [:], namespaces: [:], hidden: 0)
 
-    /// Scans `procRoot` (normally `/proc`, of the PID namespace it is mounted for).
-    public static func scan(procRoot: String = "/proc", syscalls: Syscalls, threads: Int = defaultThreads) -> ProcessTable {
+    /// Scans `procRoot` (normally `/proc`, of the PID namespace it is mounted for); each
+    /// process's unit is read with the ownership of the cgroups on its way (``CgroupOwnership``).
+    public static func scan(procRoot: String = "/proc", syscalls: Syscalls, threads: Int = defaultThreads,
+                            ownership: CgroupOwnership? = nil) -> ProcessTable {
+        let ownership = ownership ?? CgroupOwnership(syscalls: syscalls)
         guard case .success(let entries) = syscalls.readDirectory(procRoot) else { return .empty }
         let pids = entries.compactMap { Int32($0) }
         let count = max(1, min(threads, pids.count / 64 + 1))
-        if count == 1 { return scan(pids, procRoot: procRoot, syscalls: syscalls) }
+        if count == 1 { return scan(pids, procRoot: procRoot, syscalls: syscalls).withUnits(ownership) }
         final class Part: @unchecked Sendable { var table = ProcessTable.empty }
         let parts = (0..<count).map { _ in Part() }
         var running: [OwnThread] = []
@@ -46,6 +51,23 @@ public struct ProcessTable: Sendable {
         let largest = parts.indices.max { parts[$0].table.holders.count < parts[$1].table.holders.count }!
         var table = parts[largest].table
         for index in parts.indices where index != largest { table.merge(parts[index].table) }
+        return table.withUnits(ownership)
+    }
+
+    /// The table with each process's unit read from its cgroup path, once per distinct path.
+    func withUnits(_ ownership: CgroupOwnership) -> ProcessTable {
+        var table = self
+        var units: [String: UnitIdentity?] = [:]
+        for (pid, path) in cgroups {
+            guard let process = processes[pid] else { continue }
+            let unit = units[path] ?? {
+                let unit = ownership.placement(of: path).unit
+                units.updateValue(unit, forKey: path)
+                return unit
+            }()
+            table.processes[pid] = HolderProcess(pid: pid, command: process.command, unit: unit)
+        }
+        table.cgroups = [:]
         return table
     }
 
@@ -58,9 +80,8 @@ public struct ProcessTable: Sendable {
         for pid in pids {
             let base = "\(procRoot)/\(pid)"
             guard let comm = FileReader.smallFile("\(base)/comm", syscalls: syscalls) else { continue }   // gone meanwhile
-            let cgroup = FileReader.smallFile("\(base)/cgroup", syscalls: syscalls).flatMap(CgroupUnit.path)
-            table.processes[pid] = HolderProcess(pid: pid, command: comm.split(separator: "\n").first.map(String.init) ?? "",
-                                                 unit: cgroup.flatMap(CgroupUnit.unit(ofPath:)))
+            table.cgroups[pid] = FileReader.smallFile("\(base)/cgroup", syscalls: syscalls).flatMap(CgroupUnit.path)
+            table.processes[pid] = HolderProcess(pid: pid, command: comm.split(separator: "\n").first.map(String.init) ?? "", unit: nil)
             if case .success(let link) = syscalls.readLink("\(base)/ns/net"), let inode = bracketedInode(link, kind: "net") {
                 table.namespaces[pid] = inode
             }
@@ -129,6 +150,7 @@ public struct ProcessTable: Sendable {
         for (inode, held) in other.holders { holders[inode, default: []] += held }
         processes.merge(other.processes) { mine, _ in mine }
         namespaces.merge(other.namespaces) { mine, _ in mine }
+        cgroups.merge(other.cgroups) { mine, _ in mine }
         hidden += other.hidden
     }
 

@@ -10,9 +10,10 @@ import KeepaliveModel
 ///   pins): names, and a path to enter them by that needs no ptrace right;
 /// - the runtimes' files (``RuntimeDirectory``): container names, pods, explicit values;
 /// - with `processes`, a `stat` of every `/proc/PID/ns/net` (as lsns does): namespaces with
-///   no pin (nspawn, `unshare -n`, `PrivateNetwork=yes`), and the cgroup paths of up to four
-///   member processes each (units, machines, container ids). The result is kept, so a quick
-///   scan (pins and runtimes only) still knows the processes the last full one saw.
+///   no pin (nspawn, `unshare -n`, `PrivateNetwork=yes`), and the cgroups of all their member
+///   processes (units, machines, container ids; ``NamespaceMembers``). The result is kept, so
+///   a quick scan (pins and runtimes only) still knows the processes the last full one saw;
+///   a namespace it had not seen is ``MemberCoverage/unread``.
 public final class NamespaceDiscovery {
     /// What a scan found.
     public struct Found: Sendable {
@@ -35,21 +36,22 @@ public final class NamespaceDiscovery {
         /// Where a pin's path is looked up (tests: a temp dir standing for `/`).
         public var pinRoot = ""
         public var runtimes = RuntimeDirectory.Roots()
+        /// The cgroup2 mount whose owners say where root's names end (``CgroupOwnership``);
+        /// `nil`: ``CgroupTree/root(syscalls:)``.
+        public var cgroup: String?
+        /// The owner of the system's cgroups: root (tests: their own UID).
+        public var cgroupOwner: UInt32 = 0
         public init() {}
     }
-
-    /// The most member processes whose cgroups are read for each namespace.
-    static let membersRead = 4
 
     public let roots: Roots
     let syscalls: Syscalls
     /// The namespace of the calling process (its main thread).
     public let ownInode: UInt64
-    /// From the last full scan: up to ``membersRead`` member PIDs by namespace, and their
-    /// cgroup paths.
-    private var members: [UInt64: [Int32]] = [:]
-    private var cgroups: [Int32: String] = [:]
-    private var hidden = 0
+    /// What the last full scan read of the member processes.
+    private var members = NamespaceMembers()
+    /// How well the last full scan knew each namespace it found, pins included.
+    private var coverage: [UInt64: MemberCoverage] = [:]
 
     /// A discovery under `roots`, making its calls through `syscalls`.
     public init(roots: Roots = Roots(), syscalls: Syscalls) {
@@ -64,9 +66,12 @@ public final class NamespaceDiscovery {
 
     /// Scans: pins and runtimes always, every process with `processes`.
     public func scan(processes: Bool) -> Found {
-        if processes { scanProcesses() }
+        if processes {
+            let ownership = CgroupOwnership(root: roots.cgroup, systemOwner: roots.cgroupOwner, syscalls: syscalls)
+            members = NamespaceMembers.scan(proc: roots.proc, own: ownInode, ownership: ownership, syscalls: syscalls)
+        }
         var found = Found()
-        found.hiddenProcesses = hidden
+        found.hiddenProcesses = members.hidden
         func identity(_ inode: UInt64) -> NamespaceIdentity {
             found.identities[inode] ?? {
                 var fresh = NamespaceIdentity(inode: inode)
@@ -89,17 +94,17 @@ public final class NamespaceDiscovery {
             pinned[pin.path] = pin.inode
             if found.entries[pin.inode] == nil || MountTable.netnsName(pin.path) != nil { found.entries[pin.inode] = pin.path }
         }
-        for (inode, pids) in members {
+        for (inode, read) in members.byNamespace {
             var entry = identity(inode)
-            entry.memberPID = pids.first
-            for pid in pids { if let path = cgroups[pid] { entry.add(cgroup: path) } }
+            entry.memberPID = read.first
+            for path in read.cgroups { entry.add(cgroup: path, placement: members.placements[path]) }
             found.identities[inode] = entry
-            if found.entries[inode] == nil, let pid = pids.first { found.entries[inode] = "\(roots.proc)/\(pid)/ns/net" }
+            if found.entries[inode] == nil { found.entries[inode] = "\(roots.proc)/\(read.first)/ns/net" }
         }
         // The container ids member processes' cgroups carry, to namespaces.
         var byContainer: [String: UInt64] = [:]
         for identity in found.identities.values {
-            for path in identity.cgroups { if let id = CgroupUnit.container(ofPath: path)?.id { byContainer[id] = identity.inode } }
+            for path in identity.cgroups { if let id = members.placements[path]?.container?.id { byContainer[id] = identity.inode } }
         }
         for runtimeEntry in RuntimeDirectory(roots: roots.runtimes, syscalls: syscalls).entries() {
             let inode = runtimeEntry.networkPath.flatMap { pinned[$0] } ?? byContainer[runtimeEntry.record.id]
@@ -112,33 +117,8 @@ public final class NamespaceDiscovery {
         for pin in pins where MountTable.isRuntimePin(pin.path) && found.identities[pin.inode]?.containers.isEmpty == true {
             found.awaiting.insert(pin.inode)
         }
+        if processes { coverage = found.identities.mapValues { members.coverage(of: $0.inode) } }
+        for inode in found.identities.keys { found.identities[inode]?.coverage = coverage[inode] ?? .unread }
         return found
-    }
-
-    /// Stats every `/proc/PID/ns/net`, keeping up to ``membersRead`` PIDs of each namespace
-    /// other than the caller's, and reads those processes' cgroup paths.
-    private func scanProcesses() {
-        guard case .success(let names) = syscalls.readDirectory(roots.proc) else { return }
-        var found: [UInt64: [Int32]] = [:]
-        var unreadable = 0
-        for name in names {
-            guard let first = name.utf8.first, (0x30...0x39).contains(first), let pid = Int32(name) else { continue }
-            switch syscalls.pathStatus("\(roots.proc)/\(pid)/ns/net") {
-            case .success(let status):
-                guard status.inode != ownInode else { continue }
-                if found[status.inode, default: []].count < NamespaceDiscovery.membersRead { found[status.inode, default: []].append(pid) }
-            case .failure(let error) where error.code == EACCES || error.code == EPERM:
-                unreadable += 1
-            case .failure:
-                continue   // gone meanwhile
-            }
-        }
-        var paths: [Int32: String] = [:]
-        for pid in found.values.joined() {
-            if let path = FileReader.smallFile("\(roots.proc)/\(pid)/cgroup", syscalls: syscalls).flatMap(CgroupUnit.path) { paths[pid] = path }
-        }
-        members = found
-        cgroups = paths
-        hidden = unreadable
     }
 }
