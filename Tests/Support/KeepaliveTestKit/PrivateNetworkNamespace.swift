@@ -98,4 +98,18 @@ public final class PrivateNetworkNamespace: @unchecked Sendable {
     public static func run<T>(_ body: @escaping () throws -> T) throws -> T {
         try PrivateNetworkNamespace().run(body)
     }
+
+    /// The namespace's inode (`/proc/thread-self/ns/net` of its thread).
+    public func inode() throws -> UInt64 {
+        try run { try PrivateNetworkNamespace.threadInode() }
+    }
+
+    /// The calling thread's network namespace inode.
+    static func threadInode() throws -> UInt64 {
+        let link = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net")
+        guard link.hasPrefix("net:["), link.hasSuffix("]"), let inode = UInt64(link.dropFirst(5).dropLast()) else {
+            throw POSIXError(.EINVAL)
+        }
+        return inode
+    }
 }
