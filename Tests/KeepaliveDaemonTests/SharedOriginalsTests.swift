@@ -26,6 +26,24 @@ struct SharedOriginalsTests {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A process in the daemon's namespace `name` (`ip netns exec NAME sleep`), once it is
+    /// there; it keeps the namespace alive past the daemon. The caller kills it.
+    func holder(_ daemon: DaemonUnderTest, in name: String) throws -> (process: SpawnedProcess, pid: Int32) {
+        let process = try SpawnedProcess(daemon.nsenterPrefix + ["ip", "netns", "exec", name, "sh", "-c", "echo $$; exec sleep 600"],
+                                         stdout: .pipe)
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = process.output!.availableData   // blocks until the shell writes
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        guard let pid = Int32(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.wait()
+            throw POSIXError(.ESRCH)
+        }
+        return (process, pid)
+    }
+
     /// The first one's clean stop puts its own namespace back and leaves the second's saved
     /// originals and published state alone; the second, crashed and restarted, still puts back
     /// the kernel's values, not its profile.
@@ -53,6 +71,83 @@ struct SharedOriginalsTests {
         let restored = try second.values()
         withKnownIssue("the restarted second daemon took its own profile for the originals") {
             #expect(restored == "7200/75/9")
+        }
+    }
+
+    /// One round of the hunt below: a namespace at 1111/11/1 is brought under a rule (a
+    /// reload) and adopted, its originals saved; the daemon is killed, which ends its mount
+    /// namespace and the namespace's only pin, while a process of the test's keeps the
+    /// namespace alive (nameless now, so no rule selects it); the daemon is started again;
+    /// then one script kills that process and makes namespaces until one gets the inode.
+    /// So no namespace made elsewhere meanwhile is likely to take the inode first; if one did
+    /// and kept it, the round is lost (`nil`). The reusing namespace's name and the inode.
+    func huntRound(_ round: Int, _ daemon: DaemonUnderTest, config: inout String, runtime: String) throws -> (name: String, inode: String)? {
+        let old = "kt-old-\(round)"
+        try shell(daemon, "ip netns add \(old) && ip netns exec \(old) sysctl -qw net.ipv4.tcp_keepalive_time=1111 net.ipv4.tcp_keepalive_intvl=11 net.ipv4.tcp_keepalive_probes=1")
+        let inode = try shell(daemon, "stat -L -c %i /run/netns/\(old)")
+        config = config.replacingOccurrences(of: "netns:kt-web-*", with: "netns:kt-web-* netns:\(old)")
+        try daemon.editConfig(config)
+        let adopted = try #require(daemon.waitForEvent("namespace-adopted") { $0["NETNS_NAME"] == old }, "\(daemon.journalText)")
+        #expect(adopted.entry["NETNS"] == inode)
+        // A correction comes in a later turn than the adoption's write of the originals file.
+        try shell(daemon, "ip netns exec \(old) sysctl -qw net.ipv4.tcp_keepalive_probes=4")
+        _ = try #require(daemon.waitForEvent("corrected", from: adopted.index) { $0["NETNS_NAME"] == old }, "\(daemon.journalText)")
+        #expect(try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8).contains("netns \(inode) "))
+
+        let keeper = try holder(daemon, in: old)
+        defer {
+            kill(keeper.pid, SIGKILL)   // the hunt kills it first; this only if it never ran
+            keeper.process.wait()
+        }
+        #expect(daemon.crash())
+        let ready = daemon.notify.all.count
+        try daemon.start(["--runtime-dir", runtime])
+        _ = try #require(daemon.waitForNotify(from: ready) { $0["READY"] == "1" }, "\(daemon.journalText)")
+        let hunt = try daemon.runInMountNamespace(["sh", "-c", """
+            kill -KILL \(keeper.pid)
+            for n in $(seq 1 300); do
+              ip netns add kt-web-\(round)-$n || exit 2
+              i=$(stat -L -c %i /run/netns/kt-web-\(round)-$n)
+              if [ "$i" = "\(inode)" ]; then echo kt-web-\(round)-$n; exit 0; fi
+              if [ "$i" -gt "\(inode)" ]; then ip netns delete kt-web-\(round)-$n; fi
+            done
+            exit 1
+            """])
+        try #require(hunt.status != 2, "\(hunt)")
+        return hunt.status == 0 ? (hunt.stdout.trimmingCharacters(in: .whitespacesAndNewlines), inode) : nil
+    }
+
+    /// A namespace with values of its own is adopted and its originals saved; it ends while
+    /// the daemon is down. New namespaces are made until the kernel gives one the dead one's
+    /// inode (a bounded hunt: each lower inode held, each higher let go; a round lost to
+    /// another namespace on the machine is made again, three rounds at most). That one is
+    /// found anew: restore-on-stop puts back its own 7200/75/9, not the dead one's 1111/11/1.
+    @Test func aNamespaceGivenADeadOnesInodeIsNotGivenItsOriginals() throws {
+        var config = serverConfig + "check-interval = 1s\nrestore-on-stop = yes\n\n[namespaces]\nmanage = matching\n\n[namespaces.rules]\nweb = netns:kt-web-*\n"
+        let daemon = try DaemonUnderTest(config: config)
+        let runtime = daemon.directory.url("run")
+        try start(daemon, runtime: runtime)
+        var found: (name: String, inode: String)?
+        for round in 1...3 where found == nil { found = try huntRound(round, daemon, config: &config, runtime: runtime) }
+        let (name, inode) = try #require(found, "in every round, another namespace on this machine took the inode first")
+        let adopted = try #require(daemon.waitForEvent("namespace-adopted") { $0["NETNS_NAME"] == name }, "\(daemon.journalText)")
+        #expect(adopted.entry["NETNS"] == inode)
+        #expect(try daemon.values(inNetns: name) == "1800/15/3")
+
+        // Kept reachable past the stop (the daemon's mount namespace ends with it).
+        let reader = try holder(daemon, in: name)
+        defer {
+            kill(reader.pid, SIGKILL)
+            reader.process.wait()
+        }
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        let restored = daemon.journal.all.first { $0["EVENT"] == "restored" && $0["NETNS_NAME"] == name }
+        let after = try ChildProcess.run(["nsenter", "-t", String(reader.pid), "-n", "--", "sh", "-c",
+            "cat /proc/sys/net/ipv4/tcp_keepalive_time /proc/sys/net/ipv4/tcp_keepalive_intvl /proc/sys/net/ipv4/tcp_keepalive_probes"])
+        withKnownIssue("records are keyed by inode alone: the new namespace inherits the dead one's originals") {
+            #expect(restored?["EXPECTED"] == "7200/75/9", "\(daemon.journalText)")
+            #expect(after.stdout.split(separator: "\n").joined(separator: "/") == "7200/75/9", "\(after)")
         }
     }
 }
