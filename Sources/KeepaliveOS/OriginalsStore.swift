@@ -48,13 +48,28 @@ public struct OriginalsStore: Sendable {
         if status.mode & 0o022 != 0 {
             return reject("it is writable by group or others (mode \(String(status.mode & 0o7777, radix: 8)))", setAside: setAside)
         }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)   // about 7,000 namespaces
-        guard case .success(let count) = buffer.withUnsafeMutableBytes({ syscalls.pread(fd, $0, 0) }), count < buffer.count else {
-            return reject("it cannot be read whole", setAside: setAside)
-        }
-        switch Originals.parse(String(decoding: buffer.prefix(count), as: UTF8.self), boot: boot) {
+        guard let bytes = contents(fd, size: status.size) else { return reject("it cannot be read whole", setAside: setAside) }
+        switch Originals.parse(String(decoding: bytes, as: UTF8.self), boot: boot) {
         case .success(let originals): return .found(originals)
         case .failure(let problem): return reject("\(problem)", setAside: setAside)
+        }
+    }
+
+    /// Everything the open file holds, however large: read on to end of file, in pieces of
+    /// whatever size `pread` returns. There is no cap, so that what ``save(_:)`` wrote (any
+    /// number of namespaces) is what a restart reads; `size` (from `fstat`) only sizes the
+    /// buffer. The file is replaced by rename, never written in place, so the open one stays
+    /// as it was. `nil` on a read error.
+    private func contents(_ fd: Int32, size: Int) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size)
+        var chunk = [UInt8](repeating: 0, count: min(max(size, 4096), 1 << 20) + 1)
+        while true {
+            switch chunk.withUnsafeMutableBytes({ syscalls.pread(fd, $0, bytes.count) }) {
+            case .success(0): return bytes
+            case .success(let count): bytes += chunk.prefix(count)
+            case .failure: return nil
+            }
         }
     }
 
