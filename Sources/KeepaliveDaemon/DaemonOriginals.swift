@@ -50,7 +50,10 @@ final class OriginalsBook {
     private let store: OriginalsStore
     private let boot: String
     private var values: [UInt64: KeepaliveValues]
+    /// Something changed since the last write that succeeded.
     private var dirty = false
+    /// The last write failed (and was reported): later failures are not reported again.
+    private var failing = false
 
     /// The book over `store`, holding what it holds now (the daemon's own entry included).
     init(store: OriginalsStore, syscalls: Syscalls) {
@@ -78,13 +81,20 @@ final class OriginalsBook {
         if values.removeValue(forKey: inode) != nil { dirty = true }
     }
 
-    /// Writes the file if anything changed since the last write.
+    /// Writes the file if anything changed since the last write that succeeded: a write that
+    /// failed is tried again at the next flush. The first failure of a run of them is
+    /// reported, not each turn's.
     func flush(log: EventLog) {
         guard dirty else { return }
-        dirty = false
         if let error = store.save(Originals(boot: boot, savedAt: Int(time(nil)), values: values)) {
-            log.record(.originalsNotSaved, "cannot save the originals of managed namespaces in \(store.path): \(error); after a crash or restart, restore-on-stop will only know the values found then",
-                       fields: ["ORIGINALS_FILE": store.path])
+            if !failing {
+                log.record(.originalsNotSaved, "cannot save the originals of managed namespaces in \(store.path): \(error); it is tried again at each change and turn, and until it succeeds, a crash or restart leaves restore-on-stop only the values found then",
+                           fields: ["ORIGINALS_FILE": store.path])
+            }
+            failing = true
+            return
         }
+        dirty = false
+        failing = false
     }
 }
