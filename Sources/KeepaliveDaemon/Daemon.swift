@@ -102,7 +102,7 @@ public final class Daemon {
         let auditor = ConnectionAuditor(log: log, setup: setup, metrics: metrics)
         auditor.configure(enforcer.policy.config)
         let fleet = Fleet(setup: setup, policy: enforcer.policy, log: log, inotify: inotify,
-                          book: originals.map { OriginalsBook(store: $0.store, syscalls: syscalls) },
+                          book: originals?.book,
                           discovery: NamespaceDiscovery(syscalls: syscalls),
                           enter: { [syscalls] in NamespaceEntry.openSysctls($0, syscalls: syscalls) }, at: MonotonicClock.now())
         if fleet.isActive { reportNamespaceLimits(enforcer.policy) }

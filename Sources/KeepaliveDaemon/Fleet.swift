@@ -135,7 +135,7 @@ final class Fleet {
     /// did more than idle checks.
     func tick(at now: Instant) -> Bool {
         guard isActive || !members.isEmpty else {
-            book?.flush(log: log)   // a reload that released the last members dropped their originals
+            book?.flush()   // a reload that released the last members dropped their originals
             return false
         }
         var busy = false
@@ -154,7 +154,7 @@ final class Fleet {
                 lookSoon(at: now)   // a new namespace may already have its inode
             }
         }
-        book?.flush(log: log)
+        book?.flush()
         return busy
     }
 
@@ -199,7 +199,7 @@ final class Fleet {
         members = [:]
         watchOwners = [:]
         metricsNames = []
-        book?.flush(log: log)
+        book?.flush()
     }
 
     /// The namespace's name for the metrics, with `@INODE` added when a member already has

@@ -145,6 +145,8 @@ struct OriginalsView {
             return "\(values!.compact), found at first start, \(WallClock.format(originals.savedAt)), saved in \(path)"
         case .rejected(let reason, _):
             return "\(path) cannot be trusted (\(reason)); the daemon will set it aside"
+        case .unreadable(let reason):
+            return "\(path) cannot be read here (\(reason))"
         default:
             return "none saved in this boot (the daemon saves them in \(path) at its first start)"
         }
