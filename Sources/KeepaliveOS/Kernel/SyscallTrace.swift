@@ -65,6 +65,7 @@ extension Syscalls {
         seam.send = { fd, bytes in trace.record("send", "\(fd)"); return base.send(fd, bytes) }
         seam.duplicateDescriptor = { pid, fd in trace.record("pidfd_getfd", "\(pid)/\(fd)"); return base.duplicateDescriptor(pid, fd) }
         seam.socketOption = { fd, level, name in trace.record("getsockopt", "\(fd)"); return base.socketOption(fd, level, name) }
+        seam.socketOption64 = { fd, level, name in trace.record("getsockopt", "\(fd)"); return base.socketOption64(fd, level, name) }
         seam.socketDescriptors = { path in trace.record("readlinkat", path); return base.socketDescriptors(path) }
         seam.extendedAttribute = { path, name in trace.record("getxattr", path); return base.extendedAttribute(path, name) }
         seam.setSocketOption = { fd, level, name, value in trace.record("setsockopt", "\(fd)"); return base.setSocketOption(fd, level, name, value) }

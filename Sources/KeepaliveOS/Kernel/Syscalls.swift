@@ -69,6 +69,8 @@ public struct Syscalls: Sendable {
     public var duplicateDescriptor: @Sendable (_ pid: Int32, _ fd: Int32) -> Result<Int32, Errno>
     /// `getsockopt(2)` of an int option.
     public var socketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Int32, Errno>
+    /// `getsockopt(2)` of a 64-bit option, such as `SO_NETNS_COOKIE`.
+    public var socketOption64: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<UInt64, Errno>
     /// `setsockopt(2)` of an int option.
     public var setSocketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) -> Result<Void, Errno>
     /// The socket descriptors in a `/proc/PID/fd` directory: each entry's `readlinkat(2)`
@@ -166,6 +168,11 @@ public struct Syscalls: Sendable {
         socketOption: { fd, level, name in
             var value: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
+            return getsockopt(fd, level, name, &value, &length) == 0 ? .success(value) : .failure(.current)
+        },
+        socketOption64: { fd, level, name in
+            var value: UInt64 = 0
+            var length = socklen_t(MemoryLayout<UInt64>.size)
             return getsockopt(fd, level, name, &value, &length) == 0 ? .success(value) : .failure(.current)
         },
         setSocketOption: { fd, level, name, value in
