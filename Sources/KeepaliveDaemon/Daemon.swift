@@ -104,7 +104,7 @@ public final class Daemon {
         let fleet = Fleet(setup: setup, policy: enforcer.policy, log: log, inotify: inotify,
                           book: originals?.book,
                           discovery: NamespaceDiscovery(syscalls: syscalls),
-                          enter: { [syscalls] in NamespaceEntry.openSysctls($0, syscalls: syscalls) }, at: MonotonicClock.now())
+                          enter: { [syscalls] in NamespaceEntry.open($0, syscalls: syscalls) }, at: MonotonicClock.now())
         if fleet.isActive { reportNamespaceLimits(enforcer.policy) }
         let running = Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload,
                               originals: originals, auditor: auditor, fleet: fleet)

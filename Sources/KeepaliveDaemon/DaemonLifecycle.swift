@@ -131,7 +131,7 @@ extension Daemon {
         let original = enforcer.originals
         let (restored, failures) = enforcer.restoreOriginals()
         for failure in failures { log.failed(failure, profile: policy.profile.name, context: .restore) }
-        let found = remembered.map { "the values found at first start (\(WallClock.format($0.savedAt)), saved in \($0.book.path))" }
+        let found = remembered.map { "the values found at first start (\(WallClock.format($0.foundAt)), saved in \($0.book.path))" }
             ?? "the values found at start"
         let outcome = failures.isEmpty
             ? "put back \(found), \(original.compact) (\(restored.count) changed)"

@@ -51,9 +51,9 @@ final class Fleet {
     /// The directories whose entries hint at a new namespace.
     static let pinDirectories = ["/run/netns", "/run/docker/netns"]
 
-    /// Enters namespaces and opens their three keepalive files (``NamespaceEntry``): one
-    /// result per target, in order.
-    typealias Opener = ([NamespaceEntry.Target]) -> [Result<[Int32], NamespaceEntry.Failure>]
+    /// Enters namespaces, opens their three keepalive files and reads their cookies
+    /// (``NamespaceEntry``): one result per target, in order.
+    typealias Opener = ([NamespaceEntry.Target]) -> [Result<NamespaceEntry.Opened, NamespaceEntry.Failure>]
     /// How namespaces are entered.
     let enter: Opener
 

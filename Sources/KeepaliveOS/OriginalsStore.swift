@@ -144,20 +144,20 @@ public struct OriginalsStore: Sendable {
     /// A file that cannot be trusted is set aside and counts as empty; the rejection is
     /// returned for the caller to report. A file that cannot be read now is left as it is,
     /// and nothing is written.
-    public func update(boot: String, _ change: (inout [UInt64: KeepaliveValues]) -> Void) -> Result<Rejection?, UpdateFailure> {
+    public func update(boot: String, _ change: (inout [Originals.Key: Originals.Record]) -> Void) -> Result<Rejection?, UpdateFailure> {
         let locked = lock.withLock { () -> Result<Rejection?, UpdateFailure> in
-            var entries: [UInt64: KeepaliveValues] = [:]
+            var entries: [Originals.Key: Originals.Record] = [:]
             var rejection: Rejection?
             switch load(boot: boot) {
             case .missing: break
-            case .found(let originals): entries = originals.values
+            case .found(let originals): entries = originals.records
             case .rejected(let reason, let movedTo): rejection = Rejection(reason: reason, movedTo: movedTo)
             case .unreadable(let reason): return .failure(.unreadable(reason))
             }
             change(&entries)
             if entries.isEmpty {
                 if case .failure(let error) = syscalls.unlink(path), error.code != ENOENT { return .failure(.notSaved(error)) }
-            } else if let error = save(Originals(boot: boot, savedAt: Int(time(nil)), values: entries)) {
+            } else if let error = save(Originals(boot: boot, records: entries)) {
                 return .failure(.notSaved(error))
             }
             return .success(rejection)

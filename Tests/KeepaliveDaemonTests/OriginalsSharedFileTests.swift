@@ -25,10 +25,10 @@ struct OriginalsSharedFileTests {
         first.flush()
         _ = second.recall(202, tree: try fixture.tree(Self.later).tree)
         second.flush()
-        #expect(fixture.saved()?.values == [101: Self.found, 202: Self.later])
+        #expect(fixture.savedValues() == [101: Self.found, 202: Self.later])
         first.forget(101)
         first.flush()
-        #expect(fixture.saved()?.values == [202: Self.later])
+        #expect(fixture.savedValues() == [202: Self.later])
         second.forget(202)
         second.flush()
         #expect(access(fixture.store.path, F_OK) != 0, "the last entry out removes the file")
@@ -38,7 +38,7 @@ struct OriginalsSharedFileTests {
     /// written over: the flush fails (and is tried again) until it can be read.
     @Test func aFileThatCannotBeReadNowIsLeftAsItIsAndNotWrittenOver() throws {
         let fixture = try Fixture()
-        #expect(fixture.store.save(Originals(boot: fixture.boot, savedAt: 1, values: [101: Self.found])) == nil)
+        #expect(fixture.save([101: Self.found], foundAt: 1) == nil)
         _ = fixture.writes()
         var calls = Syscalls.live
         let realOpen = calls.open, path = fixture.store.path
@@ -53,7 +53,7 @@ struct OriginalsSharedFileTests {
         #expect(fixture.events == ["originals-rejected", "originals-not-saved"])
         full.withLock { $0 = false }
         book.flush()
-        #expect(fixture.saved()?.values == [101: Self.found, 202: Self.later])
+        #expect(fixture.savedValues() == [101: Self.found, 202: Self.later])
     }
 
     /// A change waits for the apply lock: while one store holds it, another's change is not
@@ -64,13 +64,13 @@ struct OriginalsSharedFileTests {
         let other = OriginalsStore(directory: fixture.directory.path, lockPatience: .milliseconds(0))
         var inner: Result<OriginalsStore.Rejection?, OriginalsStore.UpdateFailure>?
         let outer = fixture.store.update(boot: fixture.boot) { entries in
-            entries[101] = Self.found
-            inner = other.update(boot: fixture.boot) { $0[202] = Self.later }
+            entries[OriginalsBookTests.key(101)] = Originals.Record(values: Self.found, foundAt: 1)
+            inner = other.update(boot: fixture.boot) { $0[OriginalsBookTests.key(202)] = Originals.Record(values: Self.later, foundAt: 1) }
         }
         guard case .success = outer, case .failure(.locked) = inner else {
             Issue.record("the outer change: \(outer); the inner one: \(String(describing: inner))")
             return
         }
-        #expect(fixture.saved()?.values == [101: Self.found])
+        #expect(fixture.savedValues() == [101: Self.found])
     }
 }

@@ -89,7 +89,7 @@ struct SharedOriginalsTests {
         // A correction comes in a later turn than the adoption's write of the originals file.
         try shell(daemon, "ip netns exec \(old) sysctl -qw net.ipv4.tcp_keepalive_probes=4")
         _ = try #require(daemon.waitForEvent("corrected", from: adopted.index) { $0["NETNS_NAME"] == old }, "\(daemon.journalText)")
-        #expect(try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8).contains("netns \(inode) "))
+        #expect(try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8).contains("netns \(inode) cookie "))
 
         let keeper = try holder(daemon, in: old)
         defer {
@@ -130,6 +130,13 @@ struct SharedOriginalsTests {
         let adopted = try #require(daemon.waitForEvent("namespace-adopted") { $0["NETNS_NAME"] == name }, "\(daemon.journalText)")
         #expect(adopted.entry["NETNS"] == inode)
         #expect(try daemon.values(inNetns: name) == "1800/15/3")
+        // A correction there comes in a later turn than the adoption's write of the file: by
+        // then the record found now, under its own cookie, has replaced the dead one's.
+        try shell(daemon, "ip netns exec \(name) sysctl -qw net.ipv4.tcp_keepalive_probes=4")
+        _ = try #require(daemon.waitForEvent("corrected", from: adopted.index) { $0["NETNS_NAME"] == name }, "\(daemon.journalText)")
+        let records = try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8).split(separator: "\n")
+            .filter { $0.hasPrefix("netns \(inode) ") }
+        #expect(records.count == 1 && records.first?.hasSuffix(" values 7200/75/9") == true, "\(records)")
 
         // Kept reachable past the stop (the daemon's mount namespace ends with it).
         let reader = try holder(daemon, in: name)
@@ -142,9 +149,7 @@ struct SharedOriginalsTests {
         let restored = daemon.journal.all.first { $0["EVENT"] == "restored" && $0["NETNS_NAME"] == name }
         let after = try ChildProcess.run(["nsenter", "-t", String(reader.pid), "-n", "--", "sh", "-c",
             "cat /proc/sys/net/ipv4/tcp_keepalive_time /proc/sys/net/ipv4/tcp_keepalive_intvl /proc/sys/net/ipv4/tcp_keepalive_probes"])
-        withKnownIssue("records are keyed by inode alone: the new namespace inherits the dead one's originals") {
-            #expect(restored?["EXPECTED"] == "7200/75/9", "\(daemon.journalText)")
-            #expect(after.stdout.split(separator: "\n").joined(separator: "/") == "7200/75/9", "\(after)")
-        }
+        #expect(restored?["EXPECTED"] == "7200/75/9", "\(daemon.journalText)")
+        #expect(after.stdout.split(separator: "\n").joined(separator: "/") == "7200/75/9", "\(after)")
     }
 }
