@@ -102,9 +102,9 @@ public final class Daemon {
         let auditor = ConnectionAuditor(log: log, setup: setup, metrics: metrics)
         auditor.configure(enforcer.policy.config)
         let fleet = Fleet(setup: setup, policy: enforcer.policy, log: log, inotify: inotify,
-                          book: originals.map { OriginalsBook(store: $0.store, syscalls: syscalls) },
+                          book: originals?.book,
                           discovery: NamespaceDiscovery(syscalls: syscalls),
-                          enter: { [syscalls] in NamespaceEntry.openSysctls($0, syscalls: syscalls) }, at: MonotonicClock.now())
+                          enter: { [syscalls] in NamespaceEntry.open($0, syscalls: syscalls) }, at: MonotonicClock.now())
         if fleet.isActive { reportNamespaceLimits(enforcer.policy) }
         let running = Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload,
                               originals: originals, auditor: auditor, fleet: fleet)

@@ -117,27 +117,28 @@ extension Daemon {
         return nil
     }
 
-    /// Sends STOPPING=1, restores the original values if configured (then forgets them),
-    /// and returns 0. With `restore-on-stop = no` the saved originals are kept, so that a
-    /// later start in this boot, with the setting switched, still knows them.
+    /// Sends STOPPING=1, withdraws the state this daemon published, restores the original
+    /// values if configured (then takes its own entry out of the originals file, leaving any
+    /// other daemon's), and returns 0. With `restore-on-stop = no` the saved originals are
+    /// kept, so that a later start in this boot, with the setting switched, still knows them.
     func shutDown(_ enforcer: Enforcer, originals remembered: Remembered?) -> Int32 {
         let policy = enforcer.policy
         notifier.stopping(status: "stopping")
-        DaemonState.withdraw(from: setup.runtimeDirectory, syscalls: syscalls)
+        DaemonState.withdraw(pid: getpid(), netns: enforcer.netns, from: setup.runtimeDirectory, syscalls: syscalls)
         log.record(.stopping, "keepalived-tune stopping (profile \(policy.profile.name))",
                    fields: ["PROFILE": policy.profile.name.rawValue])
         guard policy.config.restoresOnStop else { return ExitStatus.success.rawValue }
         let original = enforcer.originals
         let (restored, failures) = enforcer.restoreOriginals()
         for failure in failures { log.failed(failure, profile: policy.profile.name, context: .restore) }
-        let found = remembered.map { "the values found at first start (\(WallClock.format($0.savedAt)), saved in \($0.store.path))" }
+        let found = remembered.map { "the values found at first start (\(WallClock.format($0.foundAt)), saved in \($0.book.path))" }
             ?? "the values found at start"
         let outcome = failures.isEmpty
             ? "put back \(found), \(original.compact) (\(restored.count) changed)"
             : "could not put back every one of \(found), \(original.compact): \(failures.count) failed, see the apply-failed entries; \(restored.count) restored"
-        if failures.isEmpty { remembered?.store.remove() }
+        if failures.isEmpty, let remembered { forgetOriginals(remembered) }
         var fields = ["PROFILE": policy.profile.name.rawValue, "EXPECTED": original.compact]
-        fields["ORIGINALS_FILE"] = remembered?.store.path
+        fields["ORIGINALS_FILE"] = remembered?.book.path
         log.record(.restored, "restore-on-stop: \(outcome)", fields: fields)
         return ExitStatus.success.rawValue
     }

@@ -51,9 +51,9 @@ final class Fleet {
     /// The directories whose entries hint at a new namespace.
     static let pinDirectories = ["/run/netns", "/run/docker/netns"]
 
-    /// Enters namespaces and opens their three keepalive files (``NamespaceEntry``): one
-    /// result per target, in order.
-    typealias Opener = ([NamespaceEntry.Target]) -> [Result<[Int32], NamespaceEntry.Failure>]
+    /// Enters namespaces, opens their three keepalive files and reads their cookies
+    /// (``NamespaceEntry``): one result per target, in order.
+    typealias Opener = ([NamespaceEntry.Target]) -> [Result<NamespaceEntry.Opened, NamespaceEntry.Failure>]
     /// How namespaces are entered.
     let enter: Opener
 
@@ -135,7 +135,7 @@ final class Fleet {
     /// did more than idle checks.
     func tick(at now: Instant) -> Bool {
         guard isActive || !members.isEmpty else {
-            book?.flush(log: log)   // a reload that released the last members dropped their originals
+            book?.flush()   // a reload that released the last members dropped their originals
             return false
         }
         var busy = false
@@ -154,7 +154,7 @@ final class Fleet {
                 lookSoon(at: now)   // a new namespace may already have its inode
             }
         }
-        book?.flush(log: log)
+        book?.flush()
         return busy
     }
 
@@ -199,7 +199,7 @@ final class Fleet {
         members = [:]
         watchOwners = [:]
         metricsNames = []
-        book?.flush(log: log)
+        book?.flush()
     }
 
     /// The namespace's name for the metrics, with `@INODE` added when a member already has

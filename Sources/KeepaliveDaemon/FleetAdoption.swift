@@ -67,14 +67,14 @@ extension Fleet {
 
     /// Puts `target` in force in a namespace entered (keys its container set kept apart),
     /// and starts watching it.
-    private func adopt(_ candidate: Candidate, opened: Result<[Int32], NamespaceEntry.Failure>, at now: Instant) {
+    private func adopt(_ candidate: Candidate, opened: Result<NamespaceEntry.Opened, NamespaceEntry.Failure>, at now: Instant) {
         let (identity, target, because, kept) = (candidate.identity, candidate.policy, candidate.because, candidate.kept)
         let inode = identity.inode
         let metricsName = uniqueMetricsName(identity)
         let memberLog = log.with(identity.journalFields, netns: metricsName)
-        let descriptors: [Int32]
+        let descriptors: [Int32], cookie: UInt64
         switch opened {
-        case .success(let fds): descriptors = fds
+        case .success(let entered): (descriptors, cookie) = (entered.descriptors, entered.cookie)
         case .failure(let failure):
             if failure.errno?.code == ENOENT { return }   // ended meanwhile
             if schedule.failed(inode) {
@@ -87,7 +87,8 @@ extension Fleet {
             memberLog.record(.checkFailed, "cannot watch \(key.sysctlName) in namespace \(inode) with inotify: \(error); its drift is found by the periodic re-read only",
                              fields: ["SYSCTL": key.sysctlName])
         }
-        let originals = book?.recall(inode, tree: tree)
+        // Keyed by the cookie too: a record of a namespace that had this inode before is not its.
+        let originals = book?.recall(Originals.Key(inode: inode, cookie: cookie), tree: tree)?.values
         switch Enforcer.start(target, tree: tree, watch: watch, log: memberLog, netns: inode, originals: originals,
                               kept: Set(kept.keys), reason: nil, at: now) {
         case .failure(let report):

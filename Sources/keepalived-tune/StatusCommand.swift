@@ -126,25 +126,29 @@ enum StatusJSON {
 struct OriginalsView {
     let path: String
     let loaded: OriginalsStore.Loaded
-    let values: KeepaliveValues?
+    /// The record of this command's own network namespace (its inode and cookie: never that
+    /// of a namespace that had the inode before).
+    let record: Originals.Record?
 
     init(_ setup: Setup) {
         let store = OriginalsStore(directory: setup.runtimeDirectory, syscalls: setup.syscalls, strictModes: setup.strictModes)
         path = store.path
         loaded = store.load(boot: OriginalsStore.bootID(syscalls: setup.syscalls), setAside: false)
         if case .found(let originals) = loaded {
-            values = originals.values[DaemonState.ownNetworkNamespace(syscalls: setup.syscalls)]
+            record = originals.records[Originals.Key(inode: DaemonState.ownNetworkNamespace(syscalls: setup.syscalls), cookie: NetworkNamespace.cookie(syscalls: setup.syscalls))]
         } else {
-            values = nil
+            record = nil
         }
     }
 
     var text: String {
         switch loaded {
-        case .found(let originals) where values != nil:
-            return "\(values!.compact), found at first start, \(WallClock.format(originals.savedAt)), saved in \(path)"
+        case .found where record != nil:
+            return "\(record!.values.compact), found at first start, \(WallClock.format(record!.foundAt)), saved in \(path)"
         case .rejected(let reason, _):
             return "\(path) cannot be trusted (\(reason)); the daemon will set it aside"
+        case .unreadable(let reason):
+            return "\(path) cannot be read here (\(reason))"
         default:
             return "none saved in this boot (the daemon saves them in \(path) at its first start)"
         }
@@ -152,8 +156,8 @@ struct OriginalsView {
 
     /// The saved originals, or `nil` (the key is left out) when there are none.
     var json: JSONValue? {
-        guard case .found(let originals) = loaded, let values else { return nil }
-        return .object(["values": ProfileJSON.values(values), "saved_at": .string(WallClock.format(originals.savedAt)),
+        guard let record else { return nil }
+        return .object(["values": ProfileJSON.values(record.values), "saved_at": .string(WallClock.format(record.foundAt)),
                         "file": .string(path)])
     }
 }

@@ -88,7 +88,7 @@ struct FleetTests {
                                   let root = roots[byInode[target.inode ?? 0] ?? ""]!
                                   let fds = Tunable.allCases.map { open("\(root.path)/\($0.relativePath)", O_RDWR | O_CLOEXEC) }
                                   opened.withLock { $0[target.path] = fds }
-                                  return .success(fds)
+                                  return .success(NamespaceEntry.Opened(descriptors: fds, cookie: target.inode ?? 0))
                               }
                           }, at: FleetTests.start)
         }

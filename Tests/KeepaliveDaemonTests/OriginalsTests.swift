@@ -17,7 +17,7 @@ struct OriginalsSurviveACrashTests {
         try daemon.startAwaitingReady(["--runtime-dir", runtime])
         #expect(try daemon.values() == "1800/30/3")
         let saved = try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8)
-        #expect(saved.contains("net.ipv4.tcp_keepalive_time 7200"))
+        #expect(saved.contains(" values 7200/75/9\n"))
         #expect(try FileManager.default.attributesOfItem(atPath: "\(runtime)/originals")[.posixPermissions] as? Int == 0o600)
         try crashRestartAndStop(daemon, runtime: runtime)
         #expect(try daemon.values() == "7200/75/9")
@@ -35,18 +35,18 @@ struct OriginalsSurviveACrashTests {
         try daemon.startAwaitingReady(["--runtime-dir", runtime])
         try crashRestartAndStop(daemon, runtime: runtime)
         #expect(try daemon.values() == "1800/30/3")
-        #expect(try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8).contains("tcp_keepalive_time 7200"))
+        #expect(try String(contentsOfFile: "\(runtime)/originals", encoding: .utf8).contains(" values 7200/75/9\n"))
     }
 
     /// A file that cannot be trusted is reported, set aside, and nothing is restored from it.
     @Test func aDamagedFileIsReportedAndNothingIsRestoredFromIt() throws {
         let daemon = try DaemonUnderTest(config: serverConfig + "restore-on-stop = yes\n")
         let runtime = daemon.directory.url("run")
-        let file = try daemon.directory.write("run/originals", "keepalived-tune-originals 9\nnetns 1 net.ipv4.tcp_keepalive_time 1000\n")
+        let file = try daemon.directory.write("run/originals", "keepalived-tune-originals 9\nnetns 1 cookie 1 found 1 values 1000/10/5\n")
         chmod(file, 0o600)
         try daemon.start(["--runtime-dir", runtime])
         let rejected = try #require(daemon.waitForEvent("originals-rejected"), "\(daemon.journalText)")
-        #expect(rejected.entry["MESSAGE"]?.contains("format version 9 is not 1") == true)
+        #expect(rejected.entry["MESSAGE"]?.contains("format version 9 is not 2") == true)
         #expect(rejected.entry["MESSAGE"]?.contains("renamed aside to \(file).rejected") == true)
         #expect(FileManager.default.fileExists(atPath: "\(file).rejected"))
         _ = try #require(daemon.waitForNotify { $0["READY"] == "1" })
@@ -69,12 +69,21 @@ func crashRestartAndStop(_ daemon: DaemonUnderTest, runtime: String) throws {
 @Suite("Originals store")
 struct OriginalsStoreTests {
     static let boot = "5b1e8c0e-test"
-    static let good = Originals(boot: boot, savedAt: 1_764_672_600, values: [4026531840: .kernelDefaults]).text
+    static let good = Originals(boot: boot, records: [Originals.Key(inode: 4026531840, cookie: 1): .init(values: .kernelDefaults, foundAt: 1_764_672_600)]).text
+
+    /// `count` records of namespaces 4026532000 and on, each with a cookie of its own.
+    static func many(_ count: Int) -> [Originals.Key: Originals.Record] {
+        Dictionary(uniqueKeysWithValues: (0..<UInt64(count)).map {
+            (Originals.Key(inode: 4_026_532_000 + $0, cookie: 10_000 + $0), Originals.Record(values: .kernelDefaults, foundAt: 1_764_672_600))
+        })
+    }
 
     @Test func savedWholeAndReadBack() throws {
         let directory = try TemporaryDirectory()
         let store = OriginalsStore(directory: directory.url("run"), syscalls: .live)
-        let originals = Originals(boot: Self.boot, savedAt: 1, values: [7: KeepaliveValues(time: 600, intvl: 10, probes: 4)])
+        let originals = Originals(boot: Self.boot, records: [Originals.Key(inode: 7, cookie: 70): .init(values: KeepaliveValues(time: 600, intvl: 10, probes: 4), foundAt: 1),
+                                                             Originals.Key(inode: 7, cookie: 71): .init(values: .kernelDefaults, foundAt: 2)])
+        #expect(originals.text == "keepalived-tune-originals 2\nboot \(Self.boot)\nnetns 7 cookie 70 found 1 values 600/10/4\nnetns 7 cookie 71 found 2 values 7200/75/9\n")
         #expect(store.save(originals) == nil)
         guard case .found(let read) = store.load(boot: Self.boot) else { Issue.record("not found"); return }
         #expect(read == originals)
@@ -82,10 +91,12 @@ struct OriginalsStoreTests {
 
     @Test(arguments: [
         ("garbage\n", "it is not a keepalived-tune originals file"),
-        ("keepalived-tune-originals 2\n", "its format version 2 is not 1"),
+        ("keepalived-tune-originals 1\nboot \(boot)\nsaved 1\nnetns 4026531840 net.ipv4.tcp_keepalive_time 7200\n", "its format version 1 is not 2"),
         (good.replacingOccurrences(of: boot, with: "another-boot"), "it was saved in another boot (another-boot)"),
-        (good.replacingOccurrences(of: "tcp_keepalive_intvl 75", with: "tcp_keepalive_intvl x"), "line 5 is malformed"),
-        (good.split(separator: "\n").dropLast().joined(separator: "\n") + "\n", "namespace 4026531840 lacks one of the three keys"),
+        (good.replacingOccurrences(of: "7200/75/9", with: "7200/x/9"), "line 3 is malformed"),
+        (good.replacingOccurrences(of: "7200/75/9", with: "7200/75"), "line 3 is malformed"),
+        (good.replacingOccurrences(of: " cookie 1 ", with: " "), "line 3 is malformed"),
+        (good + good.split(separator: "\n").last! + "\n", "line 4 is malformed"),
     ])
     func aFileThatDoesNotParseWholeIsSetAside(text: String, reason: String) throws {
         let directory = try TemporaryDirectory()
@@ -97,6 +108,45 @@ struct OriginalsStoreTests {
         #expect(why == reason)
         #expect(movedTo == file + ".rejected")
         #expect(!FileManager.default.fileExists(atPath: file))
+    }
+
+    /// Files around the 1 MiB that the reader stopped at (16,000 namespaces here), each
+    /// padded to its exact size through its boot id: what the writer wrote is read back
+    /// whole (issue 32, finding 12).
+    @Test(arguments: [-1, 0, 1])
+    func aFileAroundOneMebibyteIsReadBackWhole(offset: Int) throws {
+        let directory = try TemporaryDirectory()
+        let store = OriginalsStore(directory: directory.path, syscalls: .live)
+        let many = Self.many(16_000)
+        let size = (1 << 20) + offset
+        let unpadded = Originals(boot: "b", records: many).text.utf8.count
+        try #require(unpadded < size)
+        let boot = "b" + String(repeating: "0", count: size - unpadded)
+        let originals = Originals(boot: boot, records: many)
+        #expect(store.save(originals) == nil)
+        #expect(try FileManager.default.attributesOfItem(atPath: store.path)[.size] as? Int == size)
+        guard case .found(let read) = store.load(boot: boot, setAside: false) else {
+            Issue.record("a file of \(size) bytes was not read back")
+            return
+        }
+        #expect(read == originals)
+    }
+
+    /// A file that `pread` hands over in small pieces is still read whole.
+    @Test func aFileReadInSmallPiecesIsReadWhole() throws {
+        let directory = try TemporaryDirectory()
+        var calls = Syscalls.live
+        let realRead = calls.pread.body
+        calls.pread.body = { fd, buffer, offset in realRead(fd, UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(4096)), offset) }
+        let store = OriginalsStore(directory: directory.path, syscalls: calls)
+        let originals = Originals(boot: Self.boot, records: Self.many(300))
+        try #require(originals.text.utf8.count > 3 * 4096)
+        #expect(store.save(originals) == nil)
+        guard case .found(let read) = store.load(boot: Self.boot, setAside: false) else {
+            Issue.record("a file read in pieces was not read whole")
+            return
+        }
+        #expect(read == originals)
     }
 
     @Test func aFileOthersCanWriteIsSetAside() throws {

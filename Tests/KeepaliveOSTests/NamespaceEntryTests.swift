@@ -129,6 +129,18 @@ struct NamespaceEntryTests {
         #expect(try SysctlTree(pinned: descriptors[1], syscalls: .live).readAll() == Self.second)
     }
 
+    /// Each namespace entered reports its cookie, read inside it: the same namespace the same
+    /// cookie, another namespace another, never the caller's (issue 32, finding 8).
+    @Test func eachNamespaceEnteredReportsItsOwnCookie() throws {
+        let (a, b) = (try HeldNamespace(Self.first), try HeldNamespace(Self.second))
+        let opened = try staying { NamespaceEntry.open([a.target, b.target, a.target], syscalls: .live) }.map { try $0.get() }
+        for entry in opened { entry.descriptors.forEach { Glibc.close($0) } }
+        let cookies = opened.map(\.cookie)
+        #expect(!cookies.contains(0), "this kernel has SO_NETNS_COOKIE")
+        #expect(cookies[0] == cookies[2] && cookies[0] != cookies[1], "\(cookies)")
+        #expect(!cookies.contains(NetworkNamespace.cookie(syscalls: .live)), "the caller's own namespace's cookie")
+    }
+
     @Test func aWriteThroughADescriptorLandsInThatNamespaceAlone() throws {
         let (a, b) = (try HeldNamespace(Self.first), try HeldNamespace(Self.second))
         let host = HostKeepalive.snapshot()

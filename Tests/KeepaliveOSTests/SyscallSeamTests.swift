@@ -66,6 +66,7 @@ struct SyscallSeamTests {
         ("receive", "recvfrom", { seam in withBuffer { buffer in withBuffer { _ = seam.receive(-1, buffer, $0, 0) } } }),
         ("duplicateDescriptor", "pidfd_getfd", { _ = $0.duplicateDescriptor(-1, 0) }),
         ("socketOption", "getsockopt", { _ = $0.socketOption(-1, SOL_SOCKET, SO_KEEPALIVE) }),
+        ("socketOption64", "getsockopt64", { _ = $0.socketOption64(-1, SOL_SOCKET, SO_KEEPALIVE) }),
         ("setSocketOption", "setsockopt", { _ = $0.setSocketOption(-1, SOL_SOCKET, SO_KEEPALIVE, 1) }),
         ("readLinkAt", "readlinkat", { seam in withBuffer { _ = seam.readLinkAt(-1, "0", $0) } }),
         ("extendedAttribute", "getxattr", { _ = $0.extendedAttribute(absent, "system.sockprotoname") }),

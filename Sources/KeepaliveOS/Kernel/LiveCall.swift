@@ -57,10 +57,10 @@ enum LiveCall {
         return descriptor(kt_pidfd_getfd(pidfd, fd))
     }
 
-    /// `getsockopt(2)` of an int option.
-    @Sendable static func socketOption(_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Int32, Errno> {
-        var value: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
+    /// `getsockopt(2)` of an integer option (an int, or 64 bits).
+    @Sendable static func socketOption<Value: FixedWidthInteger>(_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Value, Errno> {
+        var value: Value = 0
+        var length = socklen_t(MemoryLayout<Value>.size)
         return getsockopt(fd, level, name, &value, &length) == 0 ? .success(value) : .failure(.current)
     }
 

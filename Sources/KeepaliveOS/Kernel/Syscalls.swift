@@ -143,6 +143,8 @@ public struct SyscallTable: Sendable {
                                                                                     LiveCall.duplicateDescriptor)
     /// `getsockopt(2)` of an int option (descriptor, level, name).
     public var socketOption = SyscallEntry<Int32, Int32, Int32, Result<Int32, Errno>>("getsockopt", subject: { fd, _, _ in "\(fd)" }, LiveCall.socketOption)
+    /// `getsockopt(2)` of a 64-bit option, such as `SO_NETNS_COOKIE` (descriptor, level, name).
+    public var socketOption64 = SyscallEntry<Int32, Int32, Int32, Result<UInt64, Errno>>("getsockopt64", subject: { fd, _, _ in "\(fd)" }, LiveCall.socketOption)
     /// `setsockopt(2)` of an int option (descriptor, level, name, value).
     public var setSocketOption = SyscallEntry<Int32, Int32, Int32, Int32, Result<Void, Errno>>("setsockopt", subject: { fd, _, _, _ in "\(fd)" }) { fd, level, name, value in
         var value = value

@@ -42,6 +42,19 @@ public enum NamespaceEntry {
         }
     }
 
+    /// What entering a namespace leaves: its three keepalive files, open read-write in
+    /// ``Tunable/allCases`` order, and its cookie (``NetworkNamespace/cookie(syscalls:)``,
+    /// read inside it; 0 if the kernel has none), which tells it from a namespace that had
+    /// its inode before.
+    public struct Opened: Sendable {
+        public let descriptors: [Int32]
+        public let cookie: UInt64
+        public init(descriptors: [Int32], cookie: UInt64) {
+            self.descriptors = descriptors
+            self.cookie = cookie
+        }
+    }
+
     /// Opens the three keepalive files inside the namespace at `path`.
     public static func openSysctls(at path: String, inode: UInt64?, syscalls: Syscalls) -> Result<[Int32], Failure> {
         openSysctls([Target(path: path, inode: inode)], syscalls: syscalls)[0]
@@ -50,12 +63,18 @@ public enum NamespaceEntry {
     /// Opens the three keepalive files inside each namespace of `targets`, on one thread
     /// that enters them in turn; one result per target, in order.
     public static func openSysctls(_ targets: [Target], syscalls: Syscalls) -> [Result<[Int32], Failure>] {
+        open(targets, syscalls: syscalls).map { $0.map(\.descriptors) }
+    }
+
+    /// Enters each namespace of `targets` in turn on one thread, opens its three keepalive
+    /// files there and reads its cookie; one result per target, in order.
+    public static func open(_ targets: [Target], syscalls: Syscalls) -> [Result<Opened, Failure>] {
         // This namespace's own files, for the bind-mount check below.
         let own = Tunable.allCases.map { key -> UInt64? in
             guard case .success(let status) = syscalls.pathStatus("\(SysctlTree.defaultRoot)/\(key.relativePath)") else { return nil }
             return status.inode
         }
-        final class Results: @unchecked Sendable { var values: [Result<[Int32], Failure>] = [] }
+        final class Results: @unchecked Sendable { var values: [Result<Opened, Failure>] = [] }
         let results = Results()
         let entering = OwnThread.start {
             for target in targets { results.values.append(enter(target, own: own, syscalls: syscalls)) }
@@ -68,8 +87,9 @@ public enum NamespaceEntry {
         return results.values
     }
 
-    /// On the entering thread: moves it into `target` and opens the files there.
-    private static func enter(_ target: Target, own: [UInt64?], syscalls: Syscalls) -> Result<[Int32], Failure> {
+    /// On the entering thread: moves it into `target`, opens the files there and reads the
+    /// namespace's cookie.
+    private static func enter(_ target: Target, own: [UInt64?], syscalls: Syscalls) -> Result<Opened, Failure> {
         let path = target.path
         let nsfd: Int32
         switch syscalls.open(path, O_RDONLY | O_CLOEXEC) {
@@ -109,6 +129,6 @@ public enum NamespaceEntry {
                 return .failure(failure)
             }
         }
-        return .success(fds)
+        return .success(Opened(descriptors: fds, cookie: NetworkNamespace.cookie(syscalls: syscalls)))
     }
 }

@@ -32,6 +32,20 @@ public enum NetworkNamespace {
         return ProcessTable.bracketedInode(link, kind: "net")
     }
 
+    /// `SO_NETNS_COOKIE`, in case the C library does not name it.
+    static let cookieOption: Int32 = 71
+
+    /// The cookie of the calling thread's network namespace: `SO_NETNS_COOKIE` (kernel 5.14+)
+    /// of an AF_UNIX socket made for the purpose and closed. The kernel gives every namespace
+    /// of a boot a cookie of its own and never reuses one, unlike the nsfs inode, which a new
+    /// namespace gets as soon as the old one has ended. 0 if it cannot be read (an older kernel).
+    public static func cookie(syscalls: Syscalls) -> UInt64 {
+        guard case .success(let fd) = syscalls.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0) else { return 0 }
+        defer { syscalls.close(fd) }
+        guard case .success(let cookie) = syscalls.socketOption64(fd, SOL_SOCKET, cookieOption) else { return 0 }
+        return cookie
+    }
+
     /// Runs `body` on a new thread that has entered the namespace `target` names, and
     /// returns its result; the calling thread waits and never moves.
     public static func run<T>(in target: String, syscalls: Syscalls, _ body: @escaping () -> T) -> Result<T, Failure> {

@@ -98,4 +98,54 @@ public final class PrivateNetworkNamespace: @unchecked Sendable {
     public static func run<T>(_ body: @escaping () throws -> T) throws -> T {
         try PrivateNetworkNamespace().run(body)
     }
+
+    /// The namespace's inode (`/proc/thread-self/ns/net` of its thread).
+    public func inode() throws -> UInt64 {
+        try run { try PrivateNetworkNamespace.threadInode() }
+    }
+
+    /// The calling thread's network namespace inode.
+    static func threadInode() throws -> UInt64 {
+        let link = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net")
+        guard link.hasPrefix("net:["), link.hasSuffix("]"), let inode = UInt64(link.dropFirst(5).dropLast()) else {
+            throw POSIXError(.EINVAL)
+        }
+        return inode
+    }
+
+    /// A new namespace that the kernel gave `inode`, the inode of one that ended, or `nil`
+    /// if none did within `attempts` namespaces.
+    ///
+    /// The kernel hands out the lowest free nsfs inode number, and frees a namespace's a
+    /// moment after it ends (its cleanup runs on a kernel worker). So namespaces are made
+    /// one after another: each given a lower number is held (it would come back next time),
+    /// each given a higher one is let go, until one gets `inode`. A count of namespaces
+    /// bounds the hunt, never a timer.
+    public static func reusing(inode: UInt64, attempts: Int = 500) throws -> PrivateNetworkNamespace? {
+        var held: [PrivateNetworkNamespace] = []
+        defer { held.removeAll() }
+        for _ in 0..<attempts {
+            let candidate = try PrivateNetworkNamespace()
+            let found = try candidate.inode()
+            if found == inode { return candidate }
+            if found < inode { held.append(candidate) }
+        }
+        return nil
+    }
+
+    /// Makes a namespace, hands it to `note` (which records what the test needs of it), lets
+    /// it end, and finds the namespace the kernel then gives its inode (``reusing(inode:attempts:)``).
+    /// On a busy machine another process may take the inode first and keep it: then the round
+    /// is made again with a new namespace, up to `rounds` times. `nil` if every round lost.
+    public static func ending<T>(rounds: Int = 5, attempts: Int = 500, _ note: (PrivateNetworkNamespace) throws -> T)
+        throws -> (noted: T, inode: UInt64, reused: PrivateNetworkNamespace)? {
+        for _ in 0..<rounds {
+            var ended: PrivateNetworkNamespace? = try PrivateNetworkNamespace()
+            let inode = try ended!.inode()
+            let noted = try note(ended!)
+            ended = nil
+            if let reused = try reusing(inode: inode, attempts: attempts) { return (noted, inode, reused) }
+        }
+        return nil
+    }
 }
