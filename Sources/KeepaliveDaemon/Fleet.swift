@@ -45,6 +45,9 @@ final class Fleet {
     var watchOwners: [Int32: UInt64] = [:]
     /// The members' metrics names (``Member/metricsName``), to keep them unique.
     var metricsNames: Set<String> = []
+    /// The state files refused at the last scan (``StateFile/Problem``), each reported once
+    /// while it lasts.
+    var fileProblems: Set<StateFile.Problem> = []
 
     /// How far ahead a member's check is brought forward to share a wake-up with others.
     static let batchWindow = Interval.milliseconds(100)
@@ -141,7 +144,9 @@ final class Fleet {
         var busy = false
         if isActive, let scan = schedule.take(at: now, rescanInterval: .seconds(policy.config.rescanIntervalSeconds)) {
             if scan == .full { watchDirectories() }
-            reconcile(discovery.scan(processes: scan == .full), full: scan == .full, at: now)
+            let found = discovery.scan(processes: scan == .full)
+            report(found.problems)
+            reconcile(found, full: scan == .full, at: now)
             busy = true
         }
         // Members whose checks fall due within a moment are checked together: namespaces

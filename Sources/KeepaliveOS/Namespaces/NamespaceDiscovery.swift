@@ -26,6 +26,9 @@ public final class NamespaceDiscovery {
         /// Processes whose namespace could not be read (another user's, without
         /// CAP_SYS_PTRACE), in the last full scan.
         public var hiddenProcesses = 0
+        /// The mount table and runtime files that were refused or not read whole (a FIFO
+        /// there, a file too large), for the daemon to report.
+        public var problems: [StateFile.Problem] = []
     }
 
     /// Where to look; tests point these into a temp dir and a private `/proc`.
@@ -77,7 +80,9 @@ public final class NamespaceDiscovery {
         // A pin counts only where its path leads to it now: mountinfo also lists mounts that
         // another mount hides (a tmpfs over /run), whose namespaces this process cannot reach
         // by that path and must not take for its own to manage.
-        let pins = (FileReader.wholeFile(roots.mountinfo, syscalls: syscalls).map(MountTable.networkPins) ?? []).filter { pin in
+        let mountinfo = StateFile.text(roots.mountinfo, syscalls: syscalls)
+        if let problem = mountinfo.problem { found.problems.append(problem) }
+        let pins = (mountinfo.value.map(MountTable.networkPins) ?? []).filter { pin in
             guard case .success(let status) = syscalls.pathStatus(roots.pinRoot + pin.path, true) else { return false }
             return status.inode == pin.inode
         }
@@ -100,7 +105,9 @@ public final class NamespaceDiscovery {
         for identity in found.identities.values {
             for path in identity.cgroups { if let id = CgroupUnit.container(ofPath: path)?.id { byContainer[id] = identity.inode } }
         }
-        for runtimeEntry in RuntimeDirectory(roots: roots.runtimes, syscalls: syscalls).entries() {
+        let runtimes = RuntimeDirectory(roots: roots.runtimes, syscalls: syscalls).read()
+        found.problems += runtimes.problems
+        for runtimeEntry in runtimes.entries {
             let inode = runtimeEntry.networkPath.flatMap { pinned[$0] } ?? byContainer[runtimeEntry.record.id]
             guard let inode, var entry = found.identities[inode], !entry.isOwn else { continue }
             if !entry.containers.contains(runtimeEntry.record) { entry.containers.append(runtimeEntry.record) }
