@@ -71,6 +71,8 @@ public enum StateFile {
 
     /// The most read of a document that is parsed whole (an OCI bundle, docker's JSON).
     public static let documentLimit = 4 << 20
+    /// The most read of one part of a streamed file: a line, a JSON array's item.
+    public static let itemLimit = 1 << 20
     /// The size of each read(2).
     static let chunkSize = 64 << 10
 
@@ -133,6 +135,46 @@ public enum StateFile {
         }
         switch read {
         case .read: return over ? .refused(Problem(path: path, reason: .tooLarge(limit: limit))) : .read(String(decoding: bytes, as: UTF8.self))
+        case .missing: return .missing
+        case .refused(let problem): return .refused(problem)
+        }
+    }
+
+    /// Reads `path` line by line, handing each line (without its newline) to `each`; a line
+    /// longer than `lineLimit` is skipped, and the skipped ones are the outcome's problem.
+    public static func lines(_ path: String, lineLimit: Int = itemLimit, syscalls: Syscalls,
+                             _ each: (Substring) -> Void) -> Outcome<Problem?> {
+        var line: [UInt8] = []
+        var tooLong = false, skipped = 0
+        func end() {
+            if tooLong { skipped += 1 } else { each(Substring(decoding: line, as: UTF8.self)) }
+            line.removeAll(keepingCapacity: true)
+            tooLong = false
+        }
+        let read = stream(path, syscalls: syscalls) { chunk in
+            for byte in chunk {
+                if byte == 0x0A { end() } else if line.count < lineLimit { line.append(byte) } else { tooLong = true }
+            }
+            return true
+        }
+        switch read {
+        case .read:
+            if !line.isEmpty || tooLong { end() }
+            return .read(skipped == 0 ? nil : Problem(path: path, reason: .partsTooLarge(count: skipped, limit: lineLimit)))
+        case .missing: return .missing
+        case .refused(let problem): return .refused(problem)
+        }
+    }
+
+    /// Reads a JSON array at `path` item by item (``JSONArrayStream``), handing each to
+    /// `each`; an item longer than `itemLimit` is skipped, and the skipped ones are the
+    /// outcome's problem.
+    public static func arrayItems(_ path: String, itemLimit: Int = itemLimit, syscalls: Syscalls,
+                                  _ each: (JSONValue) -> Void) -> Outcome<Problem?> {
+        var array = JSONArrayStream(itemLimit: itemLimit)
+        switch stream(path, syscalls: syscalls, { array.feed($0, each); return true }) {
+        case .read:
+            return .read(array.oversized == 0 ? nil : Problem(path: path, reason: .partsTooLarge(count: array.oversized, limit: itemLimit)))
         case .missing: return .missing
         case .refused(let problem): return .refused(problem)
         }

@@ -80,9 +80,13 @@ public final class NamespaceDiscovery {
         // A pin counts only where its path leads to it now: mountinfo also lists mounts that
         // another mount hides (a tmpfs over /run), whose namespaces this process cannot reach
         // by that path and must not take for its own to manage.
-        let mountinfo = StateFile.text(roots.mountinfo, syscalls: syscalls)
-        if let problem = mountinfo.problem { found.problems.append(problem) }
-        let pins = (mountinfo.value.map(MountTable.networkPins) ?? []).filter { pin in
+        // Line by line, however many mounts there are.
+        var mounted: [MountTable.Pin] = []
+        let mountinfo = StateFile.lines(roots.mountinfo, syscalls: syscalls) { line in
+            if let pin = MountTable.networkPin(line) { mounted.append(pin) }
+        }
+        if let problem = mountinfo.problem ?? mountinfo.value ?? nil { found.problems.append(problem) }
+        let pins = mounted.filter { pin in
             guard case .success(let status) = syscalls.pathStatus(roots.pinRoot + pin.path, true) else { return false }
             return status.inode == pin.inode
         }

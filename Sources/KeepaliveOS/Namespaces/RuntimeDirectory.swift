@@ -94,8 +94,13 @@ public struct RuntimeDirectory: Sendable {
 
         func podman() -> [Entry] {
             let base = "\(roots.podmanGraph)/overlay-containers"
-            guard let index = read("\(base)/containers.json") else { return [] }
-            return RuntimeFiles.storageNames(index).sorted { $0.key < $1.key }.compactMap { id, name in
+            // Item by item: thousands of containers are read whole, however long the file.
+            var names: [String: String] = [:]
+            let index = StateFile.arrayItems("\(base)/containers.json", syscalls: syscalls) { item in
+                if let (id, name) = RuntimeFiles.storageName(item) { names[id] = name }
+            }
+            if let problem = index.problem ?? index.value ?? nil { problems.list.append(problem) }
+            return names.sorted { $0.key < $1.key }.compactMap { id, name in
                 // A container only created, or one that runs in the host's namespace, has no
                 // bundle or no namespace of its own.
                 guard let bundle = read("\(base)/\(id)/userdata/config.json").flatMap(RuntimeFiles.bundle), bundle.ownNetwork else { return nil }
