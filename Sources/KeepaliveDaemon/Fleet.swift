@@ -21,6 +21,9 @@ final class Fleet {
         let log: EventLog
         /// Its `netns` label in the metrics, fixed at adoption and unique among members.
         let metricsName: String
+        /// Whether a rule selects it or `manage = all` took it in, and when it was adopted
+        /// (higher is newer): who keeps a seat at the descriptor limit (``FleetCapacity``).
+        var seat: FleetCapacity.Seat
     }
 
     let setup: Setup
@@ -48,6 +51,11 @@ final class Fleet {
     /// The state files refused at the last scan (``StateFile/Problem``), each reported once
     /// while it lasts.
     var fileProblems: Set<StateFile.Problem> = []
+    /// How many namespaces have been adopted so far: the next one's ``Member/seat`` order.
+    var adoptions = 0
+    /// How many namespaces the rules select stayed unmanaged at the last scan, for want of
+    /// descriptors (``FleetCapacity``); reported when it first rises above 0.
+    var overLimit = 0
 
     /// How far ahead a member's check is brought forward to share a wake-up with others.
     static let batchWindow = Interval.milliseconds(100)

@@ -59,6 +59,9 @@ struct RunCommand: Command {
             useJournal ? JournalLogHandler(identifier: "keepalived-tune")
                        : ConsoleLogHandler { Output.error($0) }
         }
+        // Each managed namespace holds three descriptors: the soft limit goes up to the
+        // hard one (the fleet's cap, FleetCapacity, is computed from it).
+        DescriptorLimit.raiseSoftToHard(syscalls: options.setup.syscalls)
         let code = Daemon(setup: options.setup, logger: logger).run()
         if code != 0 { throw ExitStatus(rawValue: code) ?? .systemFailure }
     }

@@ -53,12 +53,13 @@ struct ShippedFilesTests {
     }
 
     /// The namespaces drop-in adds setns (CAP_SYS_ADMIN, RestrictNamespaces=net), ptrace
-    /// for containers' /proc/PID/ns/net, and lifts the sysctl bind mounts; the rest stays.
+    /// for containers' /proc/PID/ns/net, a hard descriptor limit for three descriptors a
+    /// namespace, and lifts the sysctl bind mounts; the rest stays.
     @Test(.enabled(if: analyze, "systemd-analyze is not installed"))
     func theNamespacesDropInAddsOnlyWhatEnteringNamespacesNeeds() throws {
         let merged = try mergedScore("namespaces.conf")
-        #expect(merged.settings.prefix(6) == ["CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_PTRACE", "RestrictNamespaces=net",
-                                              "RestrictAddressFamilies=AF_NETLINK", "ReadWritePaths=",
+        #expect(merged.settings.prefix(7) == ["CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_PTRACE", "RestrictNamespaces=net",
+                                              "RestrictAddressFamilies=AF_NETLINK", "LimitNOFILE=1024:524288", "ReadWritePaths=",
                                               "ReadWritePaths=-/var/lib/prometheus/node-exporter", "ReadOnlyPaths="])
         #expect(merged.settings.last?.hasPrefix("ReadOnlyPaths=/sys /proc/sys/kernel /proc/sys/vm") == true)
         #expect(!merged.settings.contains { $0.contains("/proc/sys/net") })

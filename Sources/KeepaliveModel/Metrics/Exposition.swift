@@ -53,6 +53,7 @@ public enum Exposition {
         }
         family(.detection, snapshot.targets.filter(\.unread.isEmpty).map { ([("netns", $0.netns)], String($0.actual.detectionSeconds)) })
         if let managed = snapshot.namespacesManaged { family(.namespacesManaged, [([], String(managed))]) }
+        if let over = snapshot.namespacesOverLimit { family(.namespacesOverLimit, [([], String(over))]) }
         if let connections = snapshot.connections {
             family(.connections, connections.connections.sorted { $0.key < $1.key }.map {
                 ([("unit", $0.key.unit), ("state", $0.key.state), ("keepalive", $0.key.keepalive)], String($0.value))

@@ -40,6 +40,8 @@ public struct MetricsSnapshot: Sendable, Hashable {
     /// The daemon's counters; `nil` where no daemon counted (a one-shot command).
     public var counters: MetricCounters?
     public var namespacesManaged: Int?
+    /// Namespaces selected but left unmanaged at the descriptor limit.
+    public var namespacesOverLimit: Int?
     /// The last connections audit, if the daemon audits.
     public var connections: ConnectionMetrics?
     /// Unix time, in seconds.

@@ -77,6 +77,18 @@ public struct Syscalls: Sendable {
     public var socketDescriptors: @Sendable (_ directory: String) -> Result<[(fd: Int32, inode: UInt64)], Errno>
     /// `getxattr(2)` of a short text attribute, e.g. `system.sockprotoname` of `/proc/PID/fd/N`.
     public var extendedAttribute: @Sendable (_ path: String, _ name: String) -> Result<String, Errno>
+    /// `getrlimit(2)` of RLIMIT_NOFILE: the soft and hard descriptor limits.
+    public var descriptorLimit: @Sendable () -> Result<(soft: Int, hard: Int), Errno> = {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return .failure(.current) }
+        func clamped(_ value: rlim_t) -> Int { value == rlim_t.max ? Int(Int32.max) : Int(min(value, rlim_t(Int32.max))) }
+        return .success((clamped(limit.rlim_cur), clamped(limit.rlim_max)))
+    }
+    /// `setrlimit(2)` of RLIMIT_NOFILE.
+    public var setDescriptorLimit: @Sendable (_ soft: Int, _ hard: Int) -> Result<Void, Errno> = { soft, hard in
+        var limit = rlimit(rlim_cur: rlim_t(soft), rlim_max: rlim_t(hard))
+        return setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? .success(()) : .failure(.current)
+    }
 
     /// The real C library calls, retried on EINTR.
     public static let live = Syscalls(
