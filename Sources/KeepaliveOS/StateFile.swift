@@ -67,6 +67,15 @@ public enum StateFile {
             if case .refused(let problem) = self { return problem }
             return nil
         }
+
+        /// The same outcome with `transform` applied to the value read.
+        func map<Other>(_ transform: (Value) -> Other) -> Outcome<Other> {
+            switch self {
+            case .read(let value): .read(transform(value))
+            case .missing: .missing
+            case .refused(let problem): .refused(problem)
+            }
+        }
     }
 
     /// The most read of a document that is parsed whole (an OCI bundle, docker's JSON).
@@ -133,11 +142,8 @@ public enum StateFile {
             bytes += chunk
             return true
         }
-        switch read {
-        case .read: return over ? .refused(Problem(path: path, reason: .tooLarge(limit: limit))) : .read(String(decoding: bytes, as: UTF8.self))
-        case .missing: return .missing
-        case .refused(let problem): return .refused(problem)
-        }
+        if over, case .read = read { return .refused(Problem(path: path, reason: .tooLarge(limit: limit))) }
+        return read.map { String(decoding: bytes, as: UTF8.self) }
     }
 
     /// Reads `path` line by line, handing each line (without its newline) to `each`; a line
@@ -157,12 +163,9 @@ public enum StateFile {
             }
             return true
         }
-        switch read {
-        case .read:
-            if !line.isEmpty || tooLong { end() }
-            return .read(skipped == 0 ? nil : Problem(path: path, reason: .partsTooLarge(count: skipped, limit: lineLimit)))
-        case .missing: return .missing
-        case .refused(let problem): return .refused(problem)
+        return read.map {
+            if !line.isEmpty || tooLong { end() }   // a last line without its newline
+            return skipped == 0 ? nil : Problem(path: path, reason: .partsTooLarge(count: skipped, limit: lineLimit))
         }
     }
 
@@ -172,11 +175,8 @@ public enum StateFile {
     public static func arrayItems(_ path: String, itemLimit: Int = itemLimit, syscalls: Syscalls,
                                   _ each: (JSONValue) -> Void) -> Outcome<Problem?> {
         var array = JSONArrayStream(itemLimit: itemLimit)
-        switch stream(path, syscalls: syscalls, { array.feed($0, each); return true }) {
-        case .read:
-            return .read(array.oversized == 0 ? nil : Problem(path: path, reason: .partsTooLarge(count: array.oversized, limit: itemLimit)))
-        case .missing: return .missing
-        case .refused(let problem): return .refused(problem)
+        return stream(path, syscalls: syscalls, { array.feed($0, each); return true }).map {
+            array.oversized == 0 ? nil : Problem(path: path, reason: .partsTooLarge(count: array.oversized, limit: itemLimit))
         }
     }
 
