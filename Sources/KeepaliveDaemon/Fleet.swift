@@ -216,11 +216,12 @@ final class Fleet {
     }
 
     /// The namespace's name for the metrics, with `@INODE` added when a member already has
-    /// that name (two containers of one name under two runtimes), so that no two members'
-    /// series share labels.
+    /// that name (two containers of one name under two runtimes), or it is a label the
+    /// metrics keep (`host`, `other`), so that no two members' series share labels.
     func uniqueMetricsName(_ identity: NamespaceIdentity) -> String {
         let name = identity.metricsLabel
-        return metricsNames.contains(name) || name == MetricsSnapshot.host ? "\(name)@\(identity.inode)" : name
+        return metricsNames.contains(name) || name == MetricsSnapshot.host || name == MetricCounters.otherNamespaces
+            ? "\(name)@\(identity.inode)" : name
     }
 
     /// Forgets a member. Its watches stay in ``watchOwners`` until their IN_IGNORED comes,

@@ -12,10 +12,7 @@ import Testing
                 Comment(rawValue: DaemonUnderTest.unavailableReason ?? "nsenter is not installed")))
 struct DescriptorLimitTests {
     func started(_ config: String, limit: String, pidNamespace: Bool = false) throws -> DaemonUnderTest {
-        let daemon = try DaemonUnderTest(config: config, pidNamespace: pidNamespace)
-        try daemon.start(environment: ["KT_NOFILE": limit])
-        _ = try #require(daemon.waitForNotify { $0["READY"] == "1" }, "\(daemon.journalText)")
-        return daemon
+        try DaemonUnderTest.started(config: config, pidNamespace: pidNamespace, environment: ["KT_NOFILE": limit])
     }
 
     /// `ip netns add` of each name, in one child process.
@@ -48,6 +45,7 @@ struct DescriptorLimitTests {
     /// as it is; no second warning.
     @Test func atTheHardLimitRuleMatchesWinAndOneWarningSaysSo() throws {
         let metrics = try TemporaryDirectory("kt-metrics")
+        let textfile = try TextfileWatch(metrics.url("kt.prom"))
         let daemon = try started(serverConfig + """
             [metrics]
             textfile = \(metrics.url("kt.prom"))
@@ -89,13 +87,6 @@ struct DescriptorLimitTests {
         #expect(!daemon.journal.all.contains { $0["MESSAGE"]?.contains("Too many open files") == true }, "\(daemon.journalText)")
 
         // The metrics say how many are left out, and why.
-        let deadline = Date().addingTimeInterval(MessageLog.defaultTimeout)
-        var text = ""
-        while Date() < deadline {
-            text = (try? String(contentsOfFile: metrics.url("kt.prom"), encoding: .utf8)) ?? ""
-            if text.contains("\nkeepalived_tune_namespaces_over_limit 4\n") { break }
-            usleep(10_000)   // the file is rewritten at the end of a turn: look again shortly
-        }
-        #expect(text.contains("\nkeepalived_tune_namespaces_over_limit 4\n"), "\(text)")
+        #expect(textfile.wait { $0.contains("\nkeepalived_tune_namespaces_over_limit 4\n") } != nil, "\(textfile.last ?? "(no file)")")
     }
 }
