@@ -109,7 +109,11 @@ final class ConnectionAuditor: Sendable {
         while true {
             let (settings, stopping) = shared.withLock { ($0.settings, $0.stopping) }
             guard !stopping, let settings else { return }
-            if settings.interval > 0 { audit(settings, alerts: &alerts) }
+            if settings.interval > 0 {
+                audit(settings, alerts: &alerts)
+                // What the audit allocated is free now: give it back before sleeping.
+                syscalls.trimHeap()
+            }
             var entry = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
             let timeout = settings.interval > 0 ? Int32(min(settings.interval, Int(Int32.max / 1000)) * 1000) : -1
             _ = withUnsafeMutablePointer(to: &entry) { syscalls.poll($0, 1, timeout) }

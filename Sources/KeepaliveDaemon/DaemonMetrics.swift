@@ -14,6 +14,7 @@ extension Daemon {
                 .sorted { $0.netns < $1.netns }
         snapshot.counters = counters.value
         snapshot.namespacesManaged = running.fleet.members.count
+        snapshot.namespacesOverLimit = running.fleet.overLimit
         return snapshot
     }
 

@@ -21,6 +21,9 @@ final class Fleet {
         let log: EventLog
         /// Its `netns` label in the metrics, fixed at adoption and unique among members.
         let metricsName: String
+        /// Whether a rule selects it or `manage = all` took it in, and when it was adopted
+        /// (higher is newer): who keeps a seat at the descriptor limit (``FleetCapacity``).
+        var seat: FleetCapacity.Seat
     }
 
     let setup: Setup
@@ -45,6 +48,14 @@ final class Fleet {
     var watchOwners: [Int32: UInt64] = [:]
     /// The members' metrics names (``Member/metricsName``), to keep them unique.
     var metricsNames: Set<String> = []
+    /// The state files refused at the last scan (``StateFile/Problem``), each reported once
+    /// while it lasts.
+    var fileProblems: Set<StateFile.Problem> = []
+    /// How many namespaces have been adopted so far: the next one's ``Member/seat`` order.
+    var adoptions = 0
+    /// How many namespaces the rules select stayed unmanaged at the last scan, for want of
+    /// descriptors (``FleetCapacity``); reported when it first rises above 0.
+    var overLimit = 0
 
     /// How far ahead a member's check is brought forward to share a wake-up with others.
     static let batchWindow = Interval.milliseconds(100)
@@ -141,7 +152,9 @@ final class Fleet {
         var busy = false
         if isActive, let scan = schedule.take(at: now, rescanInterval: .seconds(policy.config.rescanIntervalSeconds)) {
             if scan == .full { watchDirectories() }
-            reconcile(discovery.scan(processes: scan == .full), full: scan == .full, at: now)
+            let found = discovery.scan(processes: scan == .full)
+            report(found.problems)
+            reconcile(found, full: scan == .full, at: now)
             busy = true
         }
         // Members whose checks fall due within a moment are checked together: namespaces
@@ -203,11 +216,12 @@ final class Fleet {
     }
 
     /// The namespace's name for the metrics, with `@INODE` added when a member already has
-    /// that name (two containers of one name under two runtimes), so that no two members'
-    /// series share labels.
+    /// that name (two containers of one name under two runtimes), or it is a label the
+    /// metrics keep (`host`, `other`), so that no two members' series share labels.
     func uniqueMetricsName(_ identity: NamespaceIdentity) -> String {
         let name = identity.metricsLabel
-        return metricsNames.contains(name) || name == MetricsSnapshot.host ? "\(name)@\(identity.inode)" : name
+        return metricsNames.contains(name) || name == MetricsSnapshot.host || name == MetricCounters.otherNamespaces
+            ? "\(name)@\(identity.inode)" : name
     }
 
     /// Forgets a member. Its watches stay in ``watchOwners`` until their IN_IGNORED comes,

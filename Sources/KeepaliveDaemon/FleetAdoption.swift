@@ -38,9 +38,11 @@ extension Fleet {
             if identity.coverage == .unread && rules.memberSelector != nil { unread = true }
             guard let target = expectation.policy, let path = found.entries[inode] else { continue }
             candidates.append(Candidate(identity: identity, path: path, policy: target, because: expectation.decision.reason,
-                                        kept: expectation.kept))
+                                        kept: expectation.kept, claim: rules.claim(of: identity)))
         }
-        adopt(candidates, at: now)
+        // At the descriptor limit, only those that win a seat.
+        let byInode = Dictionary(uniqueKeysWithValues: candidates.map { ($0.identity.inode, $0) })
+        adopt(seat(candidates.map { ($0.identity.inode, $0.claim) }).compactMap { byInode[$0] }, at: now)
         if unread && !full { schedule.rescanHinted(at: now) }
         // A member no scan finds any more may have ended: check it now.
         if full { for (inode, member) in members where found.identities[inode] == nil { member.enforcer.hint() } }
@@ -54,6 +56,7 @@ extension Fleet {
         let policy: Policy
         let because: String
         let kept: [Tunable: Int]
+        let claim: FleetCapacity.Claim
     }
 
     /// Enters the candidates' namespaces (one thread, in turn) and adopts each.
@@ -99,7 +102,9 @@ extension Fleet {
                 }
             }
         case .success(let (enforcer, changes)):
-            members[inode] = Member(enforcer: enforcer, identity: identity, log: memberLog, metricsName: metricsName)
+            adoptions += 1
+            members[inode] = Member(enforcer: enforcer, identity: identity, log: memberLog, metricsName: metricsName,
+                                    seat: FleetCapacity.Seat(inode: inode, claim: candidate.claim, order: adoptions))
             metricsNames.insert(metricsName)
             for descriptor in watch.descriptors { watchOwners[descriptor] = inode }
             let label = identity.label

@@ -110,28 +110,21 @@ public struct FileReader: Sendable {
         return nil
     }
 
-    /// The first 4 KiB of a small state or /proc file as text, or `nil` if it cannot be read.
+    /// The first 4 KiB of a small state or /proc file as text, or `nil` if it cannot be read
+    /// or is not a regular file (opened as ``StateFile`` opens: never blocking, no symlink).
     static func smallFile(_ path: String, syscalls: Syscalls) -> String? {
-        guard case .success(let fd) = syscalls.open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
+        guard case .read(let fd) = StateFile.open(path, follow: false, syscalls: syscalls) else { return nil }
         defer { syscalls.close(fd) }
         var buffer = [UInt8](repeating: 0, count: 4096)
         guard case .success(let count) = buffer.withUnsafeMutableBytes({ syscalls.pread(fd, $0, 0) }) else { return nil }
         return String(decoding: buffer.prefix(count), as: UTF8.self)
     }
 
-    /// A whole file as text (a runtime's JSON, `/proc/self/mountinfo`), up to `limit` bytes;
-    /// `nil` if it cannot be read or is larger. Symlinks are not followed.
-    public static func wholeFile(_ path: String, limit: Int = 4 << 20, syscalls: Syscalls) -> String? {
-        guard case .success(let fd) = syscalls.open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
-        defer { syscalls.close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            guard case .success(let count) = chunk.withUnsafeMutableBytes({ syscalls.read(fd, $0) }) else { return nil }
-            if count == 0 { return String(decoding: bytes, as: UTF8.self) }
-            bytes += chunk.prefix(count)
-            if bytes.count > limit { return nil }
-        }
+    /// A whole file as text (`/proc/self/status`), up to `limit` bytes; `nil` if it cannot be
+    /// read, is not a regular file, or is larger (``StateFile/text(_:limit:follow:syscalls:)``
+    /// says which). Symlinks are not followed.
+    public static func wholeFile(_ path: String, limit: Int = StateFile.documentLimit, syscalls: Syscalls) -> String? {
+        StateFile.text(path, limit: limit, syscalls: syscalls).value
     }
 
     /// The names of the `*.conf` files in `directory`, sorted; empty if it does not exist.

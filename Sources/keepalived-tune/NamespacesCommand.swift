@@ -62,6 +62,7 @@ struct NamespacesCommand: Command {
         } else {
             print(table: rows, rules: rules, hidden: found.hiddenProcesses)
         }
+        for problem in found.problems { Output.error("keepalived-tune: warning: \(problem)") }
         if checking, rows.contains(where: { $0.decision.profile != nil && $0.drift?.isEmpty == false }) { throw ExitStatus.drift }
     }
 

@@ -59,6 +59,12 @@ struct RunCommand: Command {
             useJournal ? JournalLogHandler(identifier: "keepalived-tune")
                        : ConsoleLogHandler { Output.error($0) }
         }
+        // Each managed namespace holds three descriptors: the soft limit goes up to the
+        // hard one (the fleet's cap, FleetCapacity, is computed from it).
+        DescriptorLimit.raiseSoftToHard(syscalls: options.setup.syscalls)
+        // What a connections audit allocates goes back to the kernel after it (with the
+        // audit's malloc_trim), instead of staying in the heap for good.
+        options.setup.syscalls.fixHeapThresholds()
         let code = Daemon(setup: options.setup, logger: logger).run()
         if code != 0 { throw ExitStatus(rawValue: code) ?? .systemFailure }
     }

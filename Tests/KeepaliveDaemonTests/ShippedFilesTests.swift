@@ -53,12 +53,13 @@ struct ShippedFilesTests {
     }
 
     /// The namespaces drop-in adds setns (CAP_SYS_ADMIN, RestrictNamespaces=net), ptrace
-    /// for containers' /proc/PID/ns/net, and lifts the sysctl bind mounts; the rest stays.
+    /// for containers' /proc/PID/ns/net, a hard descriptor limit for three descriptors a
+    /// namespace, and lifts the sysctl bind mounts; the rest stays.
     @Test(.enabled(if: analyze, "systemd-analyze is not installed"))
     func theNamespacesDropInAddsOnlyWhatEnteringNamespacesNeeds() throws {
         let merged = try mergedScore("namespaces.conf")
-        #expect(merged.settings.prefix(6) == ["CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_PTRACE", "RestrictNamespaces=net",
-                                              "RestrictAddressFamilies=AF_NETLINK", "ReadWritePaths=",
+        #expect(merged.settings.prefix(7) == ["CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_PTRACE", "RestrictNamespaces=net",
+                                              "RestrictAddressFamilies=AF_NETLINK", "LimitNOFILE=1024:524288", "ReadWritePaths=",
                                               "ReadWritePaths=-/var/lib/prometheus/node-exporter", "ReadOnlyPaths="])
         #expect(merged.settings.last?.hasPrefix("ReadOnlyPaths=/sys /proc/sys/kernel /proc/sys/vm") == true)
         #expect(!merged.settings.contains { $0.contains("/proc/sys/net") })
@@ -136,7 +137,7 @@ struct ShippedMonitoringTests {
     @Test(.enabled(if: promtool != nil, "promtool is not installed (apt-get install prometheus)"))
     func theRulesAreValidAndTheirTestsPass() throws {
         let check = try ChildProcess.run(["promtool", "check", "rules", Self.rules])
-        #expect(check.status == 0 && check.stdout.contains("SUCCESS: 8 rules found"), "\(check)")
+        #expect(check.status == 0 && check.stdout.contains("SUCCESS: 9 rules found"), "\(check)")
         let test = try ChildProcess.run(["promtool", "test", "rules", Self.ruleTests])
         #expect(test.status == 0 && test.stdout.contains("SUCCESS"), "\(test)")
     }
@@ -148,7 +149,7 @@ struct ShippedMonitoringTests {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             return trimmed.hasPrefix("- alert: ") ? String(trimmed.dropFirst("- alert: ".count)) : nil
         }
-        #expect(alerts.count == 8)
+        #expect(alerts.count == 9)
         // Each alert's cases: a quiet one (exp_alerts: []) and a firing one.
         let cases = tests.components(separatedBy: "alertname: ").dropFirst()
         for alert in alerts {
@@ -156,7 +157,7 @@ struct ShippedMonitoringTests {
             #expect(own.contains { $0.contains("exp_alerts: []") }, "\(alert) has no case where it stays quiet")
             #expect(own.contains { $0.contains("exp_labels:") }, "\(alert) has no case where it fires")
         }
-        #expect(rules.components(separatedBy: "summary:").count - 1 == 8 && rules.components(separatedBy: "description:").count - 1 == 8)
+        #expect(rules.components(separatedBy: "summary:").count - 1 == 9 && rules.components(separatedBy: "description:").count - 1 == 9)
     }
 
     @Test func theDashboardAndRulesQueryOnlyWhatTheDaemonExports() throws {

@@ -67,6 +67,16 @@ struct SyscallSeamTests {
         ("duplicateDescriptor", "pidfd_getfd", { _ = $0.duplicateDescriptor(-1, 0) }),
         ("socketOption", "getsockopt", { _ = $0.socketOption(-1, SOL_SOCKET, SO_KEEPALIVE) }),
         ("socketOption64", "getsockopt64", { _ = $0.socketOption64(-1, SOL_SOCKET, SO_KEEPALIVE) }),
+        ("descriptorLimit", "getrlimit", { _ = $0.descriptorLimit() }),
+        ("setDescriptorLimit", "setrlimit", { seam in
+            seam.setDescriptorLimit.body = { _, _ in .failure(Errno(EPERM)) }   // the live call changes this process's limit
+            _ = seam.setDescriptorLimit(1024, 1024)
+        }),
+        ("trimHeap", "malloc_trim", { $0.trimHeap() }),
+        ("fixHeapThresholds", "mallopt", { seam in
+            seam.fixHeapThresholds.body = {}   // the live call changes this process's allocator
+            seam.fixHeapThresholds()
+        }),
         ("setSocketOption", "setsockopt", { _ = $0.setSocketOption(-1, SOL_SOCKET, SO_KEEPALIVE, 1) }),
         ("readLinkAt", "readlinkat", { seam in withBuffer { _ = seam.readLinkAt(-1, "0", $0) } }),
         ("extendedAttribute", "getxattr", { _ = $0.extendedAttribute(absent, "system.sockprotoname") }),

@@ -3,8 +3,11 @@
 /// `# TYPE`, in ``MetricFamily`` order; label values escaped; series in a stable order.
 public enum Exposition {
     /// The whole exposition, ending in a newline.
+    /// Per-namespace series are listed for the host and at most
+    /// ``MetricsSnapshot/listedNamespaces`` others (``MetricsSnapshot/listing``).
     public static func render(_ snapshot: MetricsSnapshot) -> String {
         var text = ""
+        let listing = snapshot.listing
         func family(_ family: MetricFamily, _ samples: [(labels: [(String, String)], value: String)]) {
             guard !samples.isEmpty else { return }
             text += "# HELP \(family.rawValue) \(escapeHelp(family.help))\n# TYPE \(family.rawValue) \(family.type)\n"
@@ -16,7 +19,7 @@ public enum Exposition {
         }
         /// A series per key of every target, but where `value` has none.
         func perKey(_ value: (MetricsSnapshot.Target, Tunable) -> Int?) -> [(labels: [(String, String)], value: String)] {
-            snapshot.targets.flatMap { target in
+            listing.targets.flatMap { target in
                 Tunable.allCases.compactMap { key in
                     value(target, key).map { ([("netns", target.netns), ("sysctl", key.sysctlName)], String($0)) }
                 }
@@ -29,9 +32,13 @@ public enum Exposition {
         func counted(_ counts: [MetricCounters.Series: Int]) -> [(labels: [(String, String)], value: String)] {
             // Every key of every target, at 0 until counted: a counter that appears only
             // on its first increment hides that increment from rate().
+            // (Each under the label its count would take: its own, or `other`.)
             var all = counts
-            for target in snapshot.targets {
-                for key in Tunable.allCases { all[MetricCounters.Series(netns: target.netns, key: key), default: 0] += 0 }
+            let counters = snapshot.counters ?? MetricCounters()
+            var labels = Set(listing.targets.map { counters.label(netns: $0.netns) })
+            if counters.namespaceLabelsFull { labels.insert(MetricCounters.otherNamespaces) }
+            for label in labels {
+                for key in Tunable.allCases { all[MetricCounters.Series(netns: label, key: key), default: 0] += 0 }
             }
             return all.sorted { $0.key < $1.key }.map { ([("netns", $0.key.netns), ("sysctl", $0.key.key.sysctlName)], String($0.value)) }
         }
@@ -51,8 +58,13 @@ public enum Exposition {
             family(.corrections, counted(counters.corrections))
             family(.contested, perKey { $0.contested.contains($1) ? 1 : 0 })
         }
-        family(.detection, snapshot.targets.filter(\.unread.isEmpty).map { ([("netns", $0.netns)], String($0.actual.detectionSeconds)) })
+        family(.detection, listing.targets.filter(\.unread.isEmpty).map { ([("netns", $0.netns)], String($0.actual.detectionSeconds)) })
         if let managed = snapshot.namespacesManaged { family(.namespacesManaged, [([], String(managed))]) }
+        if snapshot.namespacesManaged != nil {
+            family(.namespacesDrifting, [([], String(listing.drifting))])
+            family(.namespacesUnlisted, [([], String(listing.unlisted))])
+        }
+        if let over = snapshot.namespacesOverLimit { family(.namespacesOverLimit, [([], String(over))]) }
         if let connections = snapshot.connections {
             family(.connections, connections.connections.sorted { $0.key < $1.key }.map {
                 ([("unit", $0.key.unit), ("state", $0.key.state), ("keepalive", $0.key.keepalive)], String($0.value))

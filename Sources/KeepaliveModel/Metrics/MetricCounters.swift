@@ -16,6 +16,13 @@ public struct MetricCounters: Sendable, Hashable {
         }
     }
 
+    /// The most namespaces besides the host whose drift and correction counters carry their
+    /// own `netns` label; later ones count as ``otherNamespaces``. As with units, a label is
+    /// given at the first count and kept while the namespace lives, so that no counter moves.
+    public static let namespaceLabels = MetricsSnapshot.listedNamespaces
+    /// The `netns` label of the namespaces past ``namespaceLabels``.
+    public static let otherNamespaces = "other"
+
     /// The most units the per-unit counter labels by name; later ones count as `other`.
     /// A counter's label must not move once given, so the first units seen keep theirs.
     public static let unitLabels = ConnectionMetrics.topUnits
@@ -25,11 +32,29 @@ public struct MetricCounters: Sendable, Hashable {
     public private(set) var reloadsApplied = 0
     public private(set) var reloadsRejected = 0
     public private(set) var keepaliveEnabled: [String: Int] = [:]
+    /// The namespaces (not the host) that hold a label of their own.
+    public private(set) var labelledNamespaces: Set<String> = []
 
     public init() {}
 
-    public mutating func drifted(netns: String, key: Tunable) { driftEvents[Series(netns: netns, key: key), default: 0] += 1 }
-    public mutating func corrected(netns: String, key: Tunable) { corrections[Series(netns: netns, key: key), default: 0] += 1 }
+    /// The label a count for `netns` goes to now: the host's and a labelled namespace's own,
+    /// a new namespace's own while labels are left, else ``otherNamespaces``.
+    public func label(netns: String) -> String {
+        netns == MetricsSnapshot.host || labelledNamespaces.contains(netns) || !namespaceLabelsFull ? netns : MetricCounters.otherNamespaces
+    }
+
+    /// Whether every namespace label is given, so that new namespaces count as ``otherNamespaces``.
+    public var namespaceLabelsFull: Bool { labelledNamespaces.count >= MetricCounters.namespaceLabels }
+
+    public mutating func drifted(netns: String, key: Tunable) { driftEvents[series(netns, key), default: 0] += 1 }
+    public mutating func corrected(netns: String, key: Tunable) { corrections[series(netns, key), default: 0] += 1 }
+
+    /// The series a count for `netns` goes to, its label given if it is new.
+    private mutating func series(_ netns: String, _ key: Tunable) -> Series {
+        let label = label(netns: netns)
+        if label != MetricsSnapshot.host && label != MetricCounters.otherNamespaces { labelledNamespaces.insert(label) }
+        return Series(netns: label, key: key)
+    }
 
     public mutating func reloaded(applied: Bool) {
         if applied { reloadsApplied += 1 } else { reloadsRejected += 1 }
@@ -40,8 +65,10 @@ public struct MetricCounters: Sendable, Hashable {
         keepaliveEnabled[label, default: 0] += count
     }
 
-    /// A namespace ended: its series go with it, so ended namespaces do not pile up.
+    /// A namespace ended: its series go with it (and its label, for a namespace to come), so
+    /// ended namespaces do not pile up; what it counted under `other` stays there.
     public mutating func forget(netns: String) {
+        labelledNamespaces.remove(netns)
         driftEvents = driftEvents.filter { $0.key.netns != netns }
         corrections = corrections.filter { $0.key.netns != netns }
     }

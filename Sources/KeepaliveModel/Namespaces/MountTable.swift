@@ -11,16 +11,18 @@ public enum MountTable {
 
     /// Every nsfs network-namespace mount in a mountinfo text.
     public static func networkPins(_ mountinfo: String) -> [Pin] {
-        var pins: [Pin] = []
-        for line in mountinfo.split(separator: "\n") {
-            // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPER
-            guard line.contains(" - nsfs ") else { continue }
-            let fields = line.split(separator: " ", maxSplits: 5)
-            guard fields.count >= 5, fields[3].hasPrefix("net:["), fields[3].hasSuffix("]"),
-                  let inode = UInt64(fields[3].dropFirst(5).dropLast()) else { continue }
-            pins.append(Pin(inode: inode, path: canonical(fields[4].decodingEscapes(digits: 3, radix: 8))))
-        }
-        return pins
+        mountinfo.split(separator: "\n").compactMap(networkPin)
+    }
+
+    /// The pin one mountinfo line (without its newline) makes, if it is an nsfs
+    /// network-namespace mount: the table is read line by line, however long it is.
+    public static func networkPin(_ line: Substring) -> Pin? {
+        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPER
+        guard line.contains(" - nsfs ") else { return nil }
+        let fields = line.split(separator: " ", maxSplits: 5)
+        guard fields.count >= 5, fields[3].hasPrefix("net:["), fields[3].hasSuffix("]"),
+              let inode = UInt64(fields[3].dropFirst(5).dropLast()) else { return nil }
+        return Pin(inode: inode, path: canonical(fields[4].decodingEscapes(digits: 3, radix: 8)))
     }
 
     /// `/var/run/...` as `/run/...`: on every system here `/var/run` links to `/run`, and the

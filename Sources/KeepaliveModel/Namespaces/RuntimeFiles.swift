@@ -57,9 +57,16 @@ public enum RuntimeFiles {
     public static func storageNames(_ text: String) -> [String: String] {
         var names: [String: String] = [:]
         for entry in JSONValue.parse(text)?.items ?? [] {
-            if let id = entry["id"]?.string, let name = entry["names"]?.items.first?.string { names[id] = name }
+            if let (id, name) = storageName(entry) { names[id] = name }
         }
         return names
+    }
+
+    /// One item of `containers.json` (read item by item: ``JSONArrayStream``): the
+    /// container's id and first name, if it has both.
+    public static func storageName(_ entry: JSONValue) -> (id: String, name: String)? {
+        guard let id = entry["id"]?.string, let name = entry["names"]?.items.first?.string else { return nil }
+        return (id, name)
     }
 
     /// docker's `config.v2.json` of a running container: the id, the name without its

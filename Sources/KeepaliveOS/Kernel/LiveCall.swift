@@ -57,6 +57,14 @@ enum LiveCall {
         return descriptor(kt_pidfd_getfd(pidfd, fd))
     }
 
+    /// `getrlimit(2)` of RLIMIT_NOFILE, each limit clamped to `Int32.max` (infinity too).
+    @Sendable static func descriptorLimit() -> Result<(soft: Int, hard: Int), Errno> {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return .failure(.current) }
+        func clamped(_ value: rlim_t) -> Int { value == rlim_t.max ? Int(Int32.max) : Int(min(value, rlim_t(Int32.max))) }
+        return .success((clamped(limit.rlim_cur), clamped(limit.rlim_max)))
+    }
+
     /// `getsockopt(2)` of an integer option (an int, or 64 bits).
     @Sendable static func socketOption<Value: FixedWidthInteger>(_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Value, Errno> {
         var value: Value = 0

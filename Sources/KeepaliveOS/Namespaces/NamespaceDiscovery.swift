@@ -27,6 +27,9 @@ public final class NamespaceDiscovery {
         /// Processes whose namespace could not be read (another user's, without
         /// CAP_SYS_PTRACE), in the last full scan.
         public var hiddenProcesses = 0
+        /// The mount table and runtime files that were refused or not read whole (a FIFO
+        /// there, a file too large), for the daemon to report.
+        public var problems: [StateFile.Problem] = []
     }
 
     /// Where to look; tests point these into a temp dir and a private `/proc`.
@@ -83,7 +86,13 @@ public final class NamespaceDiscovery {
         // A pin counts only where its path leads to it now: mountinfo also lists mounts that
         // another mount hides (a tmpfs over /run), whose namespaces this process cannot reach
         // by that path and must not take for its own to manage.
-        let pins = (FileReader.wholeFile(roots.mountinfo, syscalls: syscalls).map(MountTable.networkPins) ?? []).filter { pin in
+        // Line by line, however many mounts there are.
+        var mounted: [MountTable.Pin] = []
+        let mountinfo = StateFile.lines(roots.mountinfo, syscalls: syscalls) { line in
+            if let pin = MountTable.networkPin(line) { mounted.append(pin) }
+        }
+        if let problem = mountinfo.problem ?? mountinfo.value ?? nil { found.problems.append(problem) }
+        let pins = mounted.filter { pin in
             guard case .success(let status) = syscalls.pathStatus(roots.pinRoot + pin.path) else { return false }
             return status.inode == pin.inode
         }
@@ -106,7 +115,9 @@ public final class NamespaceDiscovery {
         for identity in found.identities.values {
             for path in identity.cgroups { if let id = members.placements[path]?.container?.id { byContainer[id] = identity.inode } }
         }
-        for runtimeEntry in RuntimeDirectory(roots: roots.runtimes, syscalls: syscalls).entries() {
+        let runtimes = RuntimeDirectory(roots: roots.runtimes, syscalls: syscalls).read()
+        found.problems += runtimes.problems
+        for runtimeEntry in runtimes.entries {
             let inode = runtimeEntry.networkPath.flatMap { pinned[$0] } ?? byContainer[runtimeEntry.record.id]
             guard let inode, var entry = found.identities[inode], !entry.isOwn else { continue }
             if !entry.containers.contains(runtimeEntry.record) { entry.containers.append(runtimeEntry.record) }

@@ -4,6 +4,10 @@ import KeepaliveModel
 /// from their files (``RuntimeFiles`` says which and why), each with what links it to a
 /// network namespace: the path the runtime pinned the namespace at, or else the container
 /// id that a member process's cgroup path carries.
+///
+/// Every file is read as a ``StateFile``: never blocking (a FIFO there is refused, not
+/// waited on), and a file refused is a ``StateFile/Problem`` in the ``Reading``, for the
+/// daemon to report, while the other runtimes' files are read as usual.
 public struct RuntimeDirectory: Sendable {
     /// Where each runtime keeps its files; tests point these into a temp dir.
     public struct Roots: Sendable, Hashable {
@@ -46,68 +50,115 @@ public struct RuntimeDirectory: Sendable {
         self.syscalls = syscalls
     }
 
+    /// What one read of the runtimes' files found.
+    public struct Reading: Sendable {
+        /// Every container they describe.
+        public var entries: [Entry] = []
+        /// The files refused or not read whole, in the order met.
+        public var problems: [StateFile.Problem] = []
+    }
+
     /// Every container the runtimes' files describe now.
-    public func entries() -> [Entry] {
-        podman() + crio() + containerd() + docker()
+    public func entries() -> [Entry] { read().entries }
+
+    /// Every container the runtimes' files describe now, and the files that were refused.
+    public func read() -> Reading {
+        let problems = Problems()
+        let reader = Reader(directory: self, problems: problems)
+        return Reading(entries: reader.podman() + reader.crio() + reader.containerd() + reader.docker(), problems: problems.list)
     }
 
-    private func read(_ path: String) -> String? { FileReader.wholeFile(path, syscalls: syscalls) }
-
-    private func list(_ directory: String) -> [String] {
-        guard case .success(let names) = syscalls.readDirectory(directory) else { return [] }
-        return names.filter { !$0.hasPrefix(".") }.sorted()
+    /// The problems met by one ``read()``.
+    private final class Problems {
+        var list: [StateFile.Problem] = []
     }
 
-    private func podman() -> [Entry] {
-        let base = "\(roots.podmanGraph)/overlay-containers"
-        guard let index = read("\(base)/containers.json") else { return [] }
-        return RuntimeFiles.storageNames(index).sorted { $0.key < $1.key }.compactMap { id, name in
-            // A container only created, or one that runs in the host's namespace, has no
-            // bundle or no namespace of its own.
-            guard let bundle = read("\(base)/\(id)/userdata/config.json").flatMap(RuntimeFiles.bundle), bundle.ownNetwork else { return nil }
-            return Entry(record: ContainerRecord(runtime: .podman, id: id, name: name, sysctls: bundle.sysctls),
-                         networkPath: bundle.networkPath.map(MountTable.canonical))
+    /// One ``read()``: the runtimes in turn, each file's problem kept.
+    private struct Reader {
+        let directory: RuntimeDirectory
+        let problems: Problems
+        var roots: Roots { directory.roots }
+        var syscalls: Syscalls { directory.syscalls }
+
+        /// A document parsed whole, if it is there and fits (`follow`: a config whose program
+        /// follows symlinks to it, as dockerd does `daemon.json`).
+        private func read(_ path: String, follow: Bool = false) -> String? {
+            let outcome = StateFile.text(path, follow: follow, syscalls: syscalls)
+            if let problem = outcome.problem { problems.list.append(problem) }
+            return outcome.value
         }
-    }
 
-    private func crio() -> [Entry] {
-        let base = "\(roots.containersRun)/overlay-containers"
-        return list(base).compactMap { id in
-            guard let bundle = read("\(base)/\(id)/userdata/config.json").flatMap(RuntimeFiles.bundle),
-                  bundle.annotations["io.kubernetes.cri-o.ContainerType"] != nil, bundle.ownNetwork,
-                  let pod = RuntimeFiles.pod(bundle.annotations) else { return nil }
-            return Entry(record: ContainerRecord(runtime: .crio, id: id, name: RuntimeFiles.kubernetesName(bundle.annotations, pod: pod),
-                                                 pod: pod, sysctls: bundle.sysctls),
-                         networkPath: bundle.networkPath.map(MountTable.canonical))
+        private func list(_ directory: String) -> [String] {
+            guard case .success(let names) = syscalls.readDirectory(directory) else { return [] }
+            return names.filter { !$0.hasPrefix(".") }.sorted()
         }
-    }
 
-    private func containerd() -> [Entry] {
-        var entries: [Entry] = []
-        for namespace in list(roots.containerdTasks) {
-            for id in list("\(roots.containerdTasks)/\(namespace)") {
-                guard let bundle = read("\(roots.containerdTasks)/\(namespace)/\(id)/config.json").flatMap(RuntimeFiles.bundle),
-                      bundle.ownNetwork else { continue }
-                // docker's containers (namespace `moby`) have no pod; docker's own files name them.
-                if let pod = RuntimeFiles.pod(bundle.annotations) {
-                    entries.append(Entry(record: ContainerRecord(runtime: .containerd, id: id,
-                                                                 name: RuntimeFiles.kubernetesName(bundle.annotations, pod: pod),
-                                                                 pod: pod, sysctls: bundle.sysctls),
-                                         networkPath: bundle.networkPath.map(MountTable.canonical)))
-                }
+        func podman() -> [Entry] {
+            let base = "\(roots.podmanGraph)/overlay-containers"
+            // Item by item: thousands of containers are read whole, however long the file.
+            var names: [String: String] = [:]
+            let index = StateFile.arrayItems("\(base)/containers.json", syscalls: syscalls) { item in
+                if let (id, name) = RuntimeFiles.storageName(item) { names[id] = name }
+            }
+            if let problem = index.problem ?? index.value ?? nil { problems.list.append(problem) }
+            return names.sorted { $0.key < $1.key }.compactMap { id, name in
+                // A container only created, or one that runs in the host's namespace, has no
+                // bundle or no namespace of its own.
+                guard let bundle = read("\(base)/\(id)/userdata/config.json").flatMap(RuntimeFiles.bundle), bundle.ownNetwork else { return nil }
+                return Entry(record: ContainerRecord(runtime: .podman, id: id, name: name, sysctls: bundle.sysctls),
+                             networkPath: bundle.networkPath.map(MountTable.canonical))
             }
         }
-        return entries
-    }
 
-    private func docker() -> [Entry] {
-        let data = read(roots.dockerConfig).flatMap(RuntimeFiles.dockerDataRoot) ?? roots.dockerData
-        let base = "\(data)/containers"
-        return list(base).compactMap { id in
-            guard let container = read("\(base)/\(id)/config.v2.json").flatMap(RuntimeFiles.dockerContainer) else { return nil }
-            let sysctls = read("\(base)/\(id)/hostconfig.json").map(RuntimeFiles.dockerSysctls) ?? [:]
-            return Entry(record: ContainerRecord(runtime: .docker, id: container.id, name: container.name, sysctls: sysctls),
-                         networkPath: container.sandboxKey.map(MountTable.canonical))
+        func crio() -> [Entry] {
+            let base = "\(roots.containersRun)/overlay-containers"
+            return list(base).compactMap { id in
+                guard let bundle = read("\(base)/\(id)/userdata/config.json").flatMap(RuntimeFiles.bundle),
+                      bundle.annotations["io.kubernetes.cri-o.ContainerType"] != nil, bundle.ownNetwork,
+                      let pod = RuntimeFiles.pod(bundle.annotations) else { return nil }
+                return Entry(record: ContainerRecord(runtime: .crio, id: id, name: RuntimeFiles.kubernetesName(bundle.annotations, pod: pod),
+                                                     pod: pod, sysctls: bundle.sysctls),
+                             networkPath: bundle.networkPath.map(MountTable.canonical))
+            }
+        }
+
+        func containerd() -> [Entry] {
+            var entries: [Entry] = []
+            for namespace in list(roots.containerdTasks) {
+                for id in list("\(roots.containerdTasks)/\(namespace)") {
+                    guard let bundle = read("\(roots.containerdTasks)/\(namespace)/\(id)/config.json").flatMap(RuntimeFiles.bundle),
+                          bundle.ownNetwork else { continue }
+                    // docker's containers (namespace `moby`) have no pod; docker's own files name them.
+                    if let pod = RuntimeFiles.pod(bundle.annotations) {
+                        entries.append(Entry(record: ContainerRecord(runtime: .containerd, id: id,
+                                                                     name: RuntimeFiles.kubernetesName(bundle.annotations, pod: pod),
+                                                                     pod: pod, sysctls: bundle.sysctls),
+                                             networkPath: bundle.networkPath.map(MountTable.canonical)))
+                    }
+                }
+            }
+            return entries
+        }
+
+        func docker() -> [Entry] {
+            let data = read(roots.dockerConfig, follow: true).flatMap(RuntimeFiles.dockerDataRoot) ?? roots.dockerData
+            let base = "\(data)/containers"
+            return list(base).compactMap { id in
+                guard let container = read("\(base)/\(id)/config.v2.json").flatMap(RuntimeFiles.dockerContainer) else { return nil }
+                // A hostconfig.json there but refused hides the container's explicit values:
+                // the container is not claimed as known (its namespace is still found).
+                let hostConfig = "\(base)/\(id)/hostconfig.json"
+                let sysctls: [Tunable: Int]
+                switch StateFile.text(hostConfig, syscalls: syscalls) {
+                case .read(let text): sysctls = RuntimeFiles.dockerSysctls(text)
+                case .missing: sysctls = [:]
+                case .refused(let problem):
+                    problems.list.append(problem)
+                    return nil
+                }
+                return Entry(record: ContainerRecord(runtime: .docker, id: container.id, name: container.name, sysctls: sysctls),
+                             networkPath: container.sandboxKey.map(MountTable.canonical))
+            }
         }
     }
 }

@@ -98,45 +98,12 @@ public final class DaemonUnderTest: @unchecked Sendable {
         }
     }
 
-    /// The shell that prepares the daemon's mount namespace, then execs it.
-    private var launchScript: String {
-        switch sink {
-        case .console, .consoleClosed:
-            return """
-                mount -t tmpfs tmpfs /run && { [ -z "$KT_NOFILE" ] || { for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; ulimit -n "$KT_NOFILE"; }; } \
-                  && exec $KT_WRAPPER "$KT_BINARY" run --log-target console "$@"
-                """
-        case .receiver:
-            return """
-                mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal \
-                  && mount --bind "$KT_DIR/journal" /run/systemd/journal \
-                  && { [ -z "$KT_NOFILE" ] || { for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; ulimit -n "$KT_NOFILE"; }; } \
-                  && exec $KT_WRAPPER "$KT_BINARY" run --log-target journal "$@"
-                """
-        case .journald:
-            return """
-                mount -t tmpfs tmpfs /run && mkdir -p /run/systemd /run/log \
-                  && mount --bind "$KT_DIR/log" /run/log \
-                  && mount --bind "$KT_DIR/journald.conf" /etc/systemd/journald.conf || exit 90
-                # (The shell holds only 0, 1 and 2: SpawnedProcess gives a child nothing else.)
-                \(DaemonUnderTest.journaldBinary) </dev/null >/dev/null 2>&1 &
-                echo $! > "$KT_DIR/journald.pid"
-                # Await journald's socket and its journal file (bounded: 60 s, for a busy machine).
-                i=0
-                until [ -S /run/systemd/journal/socket ] && ls /run/log/journal/*/system.journal >/dev/null 2>&1; do
-                  [ $i -lt 12000 ] || exit 91; sleep 0.005; i=$((i+1))
-                done
-                exec $KT_WRAPPER "$KT_BINARY" run --log-target journal "$@"
-                """
-        }
-    }
-
     /// Starts the daemon with `--log-target journal` and any extra arguments.
-    /// `KT_NOFILE` in `environment` sets its descriptor limit (`ulimit -n`); `KT_WRAPPER`
+    /// `KT_NOFILE` in `environment` sets its descriptor limit (`N`, or `SOFT:HARD`); `KT_WRAPPER`
     /// a command the daemon is exec'ed through (such as `setpriv --bounding-set ...`).
     public func start(_ arguments: [String] = [], environment: [String: String] = [:]) throws {
         let unshare = pidNamespace ? ["unshare", "-mp", "--fork", "--mount-proc"] : ["unshare", "-m"]
-        let arguments = unshare + ["bash", "-c", launchScript, "bash", "--config", configPath, "--profile-dir", profileDirectory,
+        let arguments = unshare + ["bash", "-c", DaemonUnderTest.launchScript(sink), "bash", "--config", configPath, "--profile-dir", profileDirectory,
             "--sysctl-conf-root", sysctlConfRoot] + arguments
         var env = ChildProcess.environment().filter { !$0.key.hasPrefix("NOTIFY_") && $0.key != "JOURNAL_STREAM" && !$0.key.hasPrefix("WATCHDOG_") }
         env["NOTIFY_SOCKET"] = unreadNotify?.path ?? notify.path
