@@ -1,0 +1,55 @@
+import Foundation
+import KeepaliveTestKit
+import Testing
+
+/// `connections --enable-keepalive` (and `--all-namespaces`) when the world changes between
+/// the scan and the action (issue 32): each scenario of Tests/Fixtures/connections/races.py
+/// runs in a private PID, mount and network namespace, with processes, sockets and
+/// namespaces of its own, and stops the tool deterministically between its plan and its act
+/// (a FIFO the fixture holds) where the race needs it. Nothing outside is seen or touched.
+@Suite("connections: the scan and the action race (private world)", .serialized,
+       .enabled(if: geteuid() == 0 && ChildProcessLookup.path(of: "ip") != nil && ChildProcessLookup.path(of: "python3") != nil,
+                "needs root, iproute2 and python3"))
+struct RetrofitRaceTests {
+    /// What one scenario of races.py reports: the tool's run, and the facts it gathered.
+    struct Outcome {
+        let facts: [String: Any]
+        /// The tool's exit status, stdout and stderr, and whether it paused.
+        var tool: [String: Any] { facts["tool"] as? [String: Any] ?? [:] }
+        var status: Int? { tool["status"] as? Int }
+        var stdout: String { tool["stdout"] as? String ?? "" }
+        var stderr: String { tool["stderr"] as? String ?? "" }
+        /// The tool's stdout as a JSON document.
+        var document: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:]
+        }
+        /// An integer fact.
+        func int(_ key: String) -> Int? { facts[key] as? Int }
+        /// A socket the fixture read back from its holder: `family`, `keepalive`.
+        func socket(_ key: String) -> [String: Any] { facts[key] as? [String: Any] ?? [:] }
+    }
+
+    /// Runs `scenario` in a private world; its outcome.
+    static func run(_ scenario: String) throws -> Outcome {
+        let directory = try TemporaryDirectory("kt-races")
+        let result = try ChildProcess.run(["unshare", "-mpn", "--fork", "--mount-proc", "--propagation", "private",
+                                           "python3", FileList.packageRoot + "/Tests/Fixtures/connections/races.py",
+                                           scenario, ChildProcess.keepalivedTune, directory.path])
+        try #require(result.status == 0, "\(result)")
+        let line = try #require(result.stdout.split(separator: "\n").last, "\(result)")
+        let facts = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(result)")
+        return Outcome(facts: facts)
+    }
+
+    /// Finding 3: after fork() parent and child hold the same connection; `--pid CHILD` acts
+    /// through the child, never through the parent the scan lists first.
+    @Test func aSharedSocketIsChangedOnlyThroughTheHolderSelected() throws {
+        let outcome = try Self.run("shared")
+        #expect(outcome.status == 0, "\(outcome.tool)")
+        let changes = try #require(outcome.document["changes"] as? [[String: Any]], "\(outcome.tool)")
+        #expect(changes.count == 1, "\(changes)")
+        #expect(changes.first?["pid"] as? Int == outcome.int("child") && changes.first?["fd"] as? Int == 40,
+                "through the child (\(outcome.int("child") ?? 0)), not the parent (\(outcome.int("parent") ?? 0)): \(changes)")
+        #expect(outcome.socket("socket")["keepalive"] as? Int == 1, "the shared socket has keepalive")
+    }
+}
