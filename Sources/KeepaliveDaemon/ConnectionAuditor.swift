@@ -42,10 +42,15 @@ final class ConnectionAuditor: Sendable {
     private let syscalls: Syscalls
     /// Takes each audit's counts for the metrics textfile.
     private let metrics: MetricsPublisher?
+    /// Runs between a sweep's plan and its first change: a test's pause point.
+    private let beforeRetrofit: @Sendable () -> Void
 
-    init(log: EventLog, setup: Setup, metrics: MetricsPublisher? = nil) {
+    /// An auditor logging to `log`; `beforeRetrofit` is for tests that change the world
+    /// between a plan and its act.
+    init(log: EventLog, setup: Setup, metrics: MetricsPublisher? = nil, beforeRetrofit: @escaping @Sendable () -> Void = {}) {
         self.log = log
         self.metrics = metrics
+        self.beforeRetrofit = beforeRetrofit
         syscalls = setup.syscalls
         scanner = ConnectionScanner(syscalls: setup.syscalls, sysctlRoot: setup.sysctlRoot)
     }
@@ -147,6 +152,7 @@ final class ConnectionAuditor: Sendable {
         guard !plan.targets.isEmpty else { return }
         struct Owner: Hashable { let unit: String; let pid: Int32 }
         var enabled: [Owner: Int] = [:], failed: [Owner: (count: Int, error: Errno)] = [:]
+        beforeRetrofit()
         for (target, outcome) in KeepaliveRetrofit(syscalls: syscalls).apply(plan) {
             let owner = Owner(unit: target.unit ?? "-", pid: target.holders[0].pid)
             switch outcome {

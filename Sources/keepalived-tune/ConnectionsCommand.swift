@@ -82,6 +82,7 @@ struct ConnectionsCommand: Command {
     /// a heading (text) or as one member of `namespaces` (JSON). `--check` fails if any fails.
     func runInEveryNamespace(filter: ConnectionFilter, depth: ConnectionScanner.Depth, enabling: Bool) throws {
         let found = NamespaceDiscovery().scan(processes: true)
+        TestPause.afterDiscovery.wait()
         let json = arguments.flag(GlobalOptions.json)
         var documents: [JSONValue] = []
         var failing = false

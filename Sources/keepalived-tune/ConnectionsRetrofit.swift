@@ -13,6 +13,7 @@ struct ConnectionsRetrofit {
     func run() throws {
         let plan = RetrofitPlan(audit: audit, listeners: input.sockets.filter { $0.record.state == .listen },
                                 holders: input.holders, filter: filter)
+        if !dryRun { TestPause.beforeRetrofit.wait() }
         let results: [(target: RetrofitPlan.Target, outcome: KeepaliveRetrofit.Outcome?)] = dryRun
             ? plan.targets.map { ($0, nil) }
             : KeepaliveRetrofit().apply(plan).map { ($0.target, $0.outcome) }
