@@ -151,18 +151,18 @@ final class ConnectionAuditor: Sendable {
                                 holders: input.holders, filter: filter)
         guard !plan.targets.isEmpty else { return }
         struct Owner: Hashable { let unit: String; let pid: Int32 }
-        var enabled: [Owner: Int] = [:], failed: [Owner: (count: Int, error: Errno)] = [:]
-        beforeRetrofit()
-        for (target, outcome) in KeepaliveRetrofit(syscalls: syscalls).apply(plan) {
-            let owner = Owner(unit: target.unit ?? "-", pid: target.holders[0].pid)
-            switch outcome {
+        var enabled: [Owner: Int] = [:], gone: [Owner: Int] = [:], failed: [Owner: (count: Int, error: Errno)] = [:]
+        for result in KeepaliveRetrofit(syscalls: syscalls).apply(plan, beforeAction: beforeRetrofit) {
+            let owner = Owner(unit: result.target.unit ?? "-", pid: result.holder.pid)
+            switch result.outcome {
             case .enabled: enabled[owner, default: 0] += 1
             case .alreadyOn: break
+            case .gone: gone[owner, default: 0] += 1   // closed or exited meanwhile: nothing failed
             case .failed(let error): failed[owner] = ((failed[owner]?.count ?? 0) + 1, error)
             }
         }
         for (owner, count) in enabled.sorted(by: { ($0.key.unit, $0.key.pid) < ($1.key.unit, $1.key.pid) }) {
-            log.keepaliveGiven(unit: owner.unit, pid: owner.pid, count: count)
+            log.keepaliveGiven(unit: owner.unit, pid: owner.pid, count: count, gone: gone[owner] ?? 0)
         }
         for (owner, failure) in failed.sorted(by: { ($0.key.unit, $0.key.pid) < ($1.key.unit, $1.key.pid) }) {
             let hint = failure.error.code == EPERM ? " (pidfd_getfd needs CAP_SYS_PTRACE: enable the connections drop-in)" : ""

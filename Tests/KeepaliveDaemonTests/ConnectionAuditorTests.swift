@@ -27,7 +27,8 @@ struct ConnectionAuditorTests {
         let link: String
         private var stopped = false
 
-        init() throws {
+        /// `beforeRetrofit` runs on the audit's thread between a sweep's plan and its act.
+        init(beforeRetrofit: @escaping @Sendable () -> Void = {}) throws {
             namespace = try PrivateNetworkNamespace()
             let up = try namespace.run { try ChildProcess.run(["ip", "link", "set", "lo", "up"]) }
             try #require(up.status == 0, "\(up)")
@@ -43,7 +44,7 @@ struct ConnectionAuditorTests {
             let log = EventLog(logger: logged.logger, counters: counters)
             publisher = MetricsPublisher(counters: counters, log: log, syscalls: seam)
             publisher.configure(directory.url("keepalived-tune.prom"))
-            auditor = ConnectionAuditor(log: log, setup: Setup(), metrics: publisher)
+            auditor = ConnectionAuditor(log: log, setup: Setup(), metrics: publisher, beforeRetrofit: beforeRetrofit)
         }
 
         /// Ends the audit's thread even when a test failed before it did.
@@ -119,5 +120,48 @@ struct ConnectionAuditorTests {
         #expect(given["UNIT"] == unit && given["COUNT"] == "6" && given["PID"] == String(peers.server), "\(given)")
         #expect(audited.counters.value.keepaliveEnabled == [unit: 6])
         #expect(try audited.awaitWrite().contains("keepalived_tune_keepalive_enabled_total{unit=\"\(unit)\"} 6\n"))
+    }
+
+    /// Issue 32, finding 14: the server closes two of its five connections between the
+    /// sweep's plan and its act (the sweep is held there). Nothing failed: the three left and
+    /// the listener are given keepalive, the two closed are said (`GONE`), and no
+    /// `audit-failed` is logged.
+    @Test(.enabled(if: LivePeers.unavailableReason == nil, Comment(rawValue: LivePeers.unavailableReason ?? "")))
+    func connectionsClosedBetweenPlanAndActAreNoFailure() throws {
+        let meanwhile = Meanwhile()
+        let audited = try Audited(beforeRetrofit: { meanwhile.run() })
+        let thread = try audited.namespace.run { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self") }
+        let unit = "kt-test-gone-\(getpid()).service"
+        let peers = try LivePeers(["--join", String(thread.split(separator: "/").last!), "--unit", unit, "--connections", "5"])
+        defer { peers.stop() }
+        meanwhile.set { try? peers.command("close") }
+        try audited.publishOnce()
+        try audited.start("audit-interval = 1h\nenable-keepalive = \(unit)\n")
+        defer { audited.stop() }
+        let given = try #require(audited.logged.await("keepalive-enabled"), "\(audited.logged.events)")
+        #expect(meanwhile.ran, "the sweep was held between its plan and its act")
+        #expect(given["COUNT"] == "4" && given["GONE"] == "2" && given["PID"] == String(peers.server), "\(given)")
+        #expect(audited.counters.value.keepaliveEnabled == [unit: 4])
+        audited.stop()
+        #expect(audited.logged.events.filter { $0["EVENT"] == "audit-failed" }.isEmpty, "\(audited.logged.events)")
+    }
+
+    /// What a test does between a sweep's plan and its act, set once the world it changes exists.
+    final class Meanwhile: @unchecked Sendable {
+        private let lock = NSLock()
+        private var action: () -> Void = {}
+        private var done = false
+
+        /// Sets what to do.
+        func set(_ action: @escaping () -> Void) { lock.withLock { self.action = action } }
+
+        /// Does it (on the audit's thread).
+        func run() {
+            let action = lock.withLock { done = true; return self.action }
+            action()
+        }
+
+        /// Whether it was done.
+        var ran: Bool { lock.withLock { done } }
     }
 }

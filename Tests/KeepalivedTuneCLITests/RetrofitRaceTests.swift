@@ -52,4 +52,21 @@ struct RetrofitRaceTests {
                 "through the child (\(outcome.int("child") ?? 0)), not the parent (\(outcome.int("parent") ?? 0)): \(changes)")
         #expect(outcome.socket("socket")["keepalive"] as? Int == 1, "the shared socket has keepalive")
     }
+
+    /// Finding 14: between plan and act one planned descriptor is closed and one planned
+    /// process exits. Nothing failed, nothing was left to give keepalive to: both are said
+    /// and counted apart (`gone`), the third socket gets keepalive, and the exit status is 0.
+    @Test func aSocketClosedOrAProcessExitedMeanwhileIsNoFailure() throws {
+        let outcome = try Self.run("vanished")
+        #expect(outcome.tool["paused"] as? Bool == true, "\(outcome.tool)")
+        #expect(outcome.status == 0 && !outcome.stderr.contains("could not enable keepalive"), "\(outcome.tool)")
+        let document = outcome.document
+        #expect(document["connections"] as? Int == 1 && (document["failed"] as? [String])?.isEmpty == true, "\(document)")
+        let gone = document["gone"] as? [String] ?? []
+        #expect(gone.count == 2, "\(document)")
+        #expect(gone.contains { $0.hasPrefix("PID \(outcome.int("first") ?? 0) ") && $0.contains("fd 40") && $0.hasSuffix("the descriptor was closed") },
+                "\(gone)")
+        #expect(gone.contains { $0.hasPrefix("PID \(outcome.int("second") ?? 0) ") && $0.hasSuffix("its process exited") }, "\(gone)")
+        #expect(outcome.socket("kept")["keepalive"] as? Int == 1, "the socket still there got keepalive")
+    }
 }

@@ -106,7 +106,7 @@ public struct ConnectionScanner: Sendable {
                 switch access.inspect(pid: holder.pid, fd: holder.fd, sysctls: input.sysctls.keepalive) {
                 case .success(let found):
                     input.exact[socket.record.inode] = ExactKeepalive(on: found.on, options: found.options)
-                case .failure(let error) where error.code == EPERM || error.code == EACCES:
+                case .failure(.failed(let error)) where error.code == EPERM || error.code == EACCES:
                     refused += 1
                 case .failure:
                     continue   // the descriptor or the process is gone; try another holder

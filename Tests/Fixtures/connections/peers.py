@@ -19,6 +19,7 @@ Prints `ready {json}` once set up, then reads commands, one per line, answering 
             gone without a FIN or RST, as after a crash or a dead NAT
   send      the server sends data on the connection from B's port 40003 (it stays unacknowledged)
   connect   B opens one more connection, from port 40005, and the server accepts it
+  close     the server closes the first two connections it accepted (B's ends stay open)
   quit      tear down (so does end of input)
 
 With --classes, B also opens: from port 40001 a connection it then closes (CLOSE-WAIT on A);
@@ -80,6 +81,10 @@ def server(count, classes):
         elif command == "send":
             by_port[40003].send(b"x" * 1000)
             say("sent")
+        elif command == "close":
+            for connection in held[:2]:
+                connection.close()
+            say("closed")
         elif command == "quit":
             break
 
@@ -234,6 +239,9 @@ def main():
             elif command == "send":
                 tell(srv, "send", "sent")
                 say("ok send")
+            elif command == "close":
+                tell(srv, "close", "closed")
+                say("ok close")
             elif command == "connect":
                 tell(rem, "connect", "connected-more")
                 expect(srv, "accepted-more")

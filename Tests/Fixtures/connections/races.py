@@ -134,20 +134,20 @@ def run_tool(tool, directory, arguments, pause=None, during=None):
         environment["KEEPALIVED_TUNE_TEST_PAUSE"] = f"{pause}:{fifo}"
     process = subprocess.Popen([tool, *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
     result = {"paused": False}
-    ended = threading.Event()
+    ended = threading.Event()   # set before `paused` is read, after the tool ended
 
     def collect():
         out, err = process.communicate()
         result.update(status=process.returncode, stdout=out.decode(), stderr=err.decode())
         ended.set()
-        if pause:   # a tool that never paused: release the open below
+        if pause and not result["paused"]:   # a tool that never paused: release the open below
             os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
 
     collector = threading.Thread(target=collect)
     collector.start()
     if pause:
         writer = os.open(fifo, os.O_WRONLY)   # returns once the tool waits at the point (or ended)
-        if not ended.is_set():
+        if not ended.is_set():   # the tool cannot end while it waits for this end to close
             result["paused"] = True
             during()
         os.close(writer)
@@ -165,7 +165,24 @@ def shared(tool, directory):
     return {"tool": tool_result, "parent": parent.pid, "child": child, "socket": parent.keepalive(40)}
 
 
-SCENARIOS = {"shared": shared}
+def vanished(tool, directory):
+    """Finding 14: between plan and act, one planned descriptor is closed and one planned
+    process exits; a third socket is still there."""
+    first, second = Holder(), Holder()
+    first.ask("connect", 5001, 40)
+    first.ask("connect", 5001, 41)
+    second.ask("connect", 5001, 40)
+
+    def meanwhile():
+        first.ask("close", 40)
+        second.exit()
+
+    tool_result = run_tool(tool, directory, ["connections", "--enable-keepalive", "--pid", str(first.pid), "--pid", str(second.pid), "--json"],
+                           pause="before-retrofit", during=meanwhile)
+    return {"tool": tool_result, "first": first.pid, "second": second.pid, "kept": first.keepalive(41)}
+
+
+SCENARIOS = {"shared": shared, "vanished": vanished}
 
 
 def main():
