@@ -152,7 +152,7 @@ final class ConnectionAuditor: Sendable {
         guard !plan.targets.isEmpty else { return }
         struct Owner: Hashable { let unit: String; let pid: Int32 }
         var enabled: [Owner: Int] = [:], gone: [Owner: Int] = [:], failed: [Owner: (count: Int, error: Errno)] = [:]
-        for result in KeepaliveRetrofit(syscalls: syscalls).apply(plan, beforeAction: beforeRetrofit) {
+        for result in KeepaliveRetrofit(syscalls: syscalls).apply(plan, processes: input.processes, beforeAction: beforeRetrofit) {
             let owner = Owner(unit: result.target.unit ?? "-", pid: result.holder.pid)
             switch result.outcome {
             case .enabled: enabled[owner, default: 0] += 1

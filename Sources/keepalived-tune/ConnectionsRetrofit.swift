@@ -26,7 +26,7 @@ struct ConnectionsRetrofit {
                                 holders: input.holders, filter: filter)
         let results: [(target: RetrofitPlan.Target, holder: SocketHolder, outcome: KeepaliveRetrofit.Outcome?)] = dryRun
             ? plan.targets.map { ($0, $0.holders[0], nil) }
-            : KeepaliveRetrofit().apply(plan, beforeAction: TestPause.beforeRetrofit.wait).map { ($0.target, $0.holder, $0.outcome) }
+            : KeepaliveRetrofit().apply(plan, processes: input.processes, beforeAction: TestPause.beforeRetrofit.wait).map { ($0.target, $0.holder, $0.outcome) }
         var tally = Tally()
         for (target, holder, outcome) in results {
             let who = "PID \(holder.pid) (\(target.command ?? "?")) fd \(holder.fd)"

@@ -16,11 +16,13 @@ struct SocketAccessTests {
         let sysctls = KeepaliveValues(time: 7200, intvl: 75, probes: 9)
         let before = try access.inspect(pid: getpid(), fd: fd, sysctls: .kernelDefaults).get()
         #expect(!before.on)
-        #expect(try access.enableKeepalive(pid: getpid(), fd: fd).get() == true)
+        let pidfd = try Syscalls.live.openProcess(getpid()).get()
+        defer { close(pidfd) }
+        #expect(try access.enableKeepalive(pidfd: pidfd, fd: fd).get() == true)
         var value: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         #expect(getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &value, &length) == 0 && value == 1, "the original socket has it")
-        #expect(try access.enableKeepalive(pid: getpid(), fd: fd).get() == false, "idempotent")
+        #expect(try access.enableKeepalive(pidfd: pidfd, fd: fd).get() == false, "idempotent")
         var idle: Int32 = 300
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, socklen_t(MemoryLayout<Int32>.size))
         let after = try access.inspect(pid: getpid(), fd: fd, sysctls: sysctls).get()

@@ -69,4 +69,18 @@ struct RetrofitRaceTests {
         #expect(gone.contains { $0.hasPrefix("PID \(outcome.int("second") ?? 0) ") && $0.hasSuffix("its process exited") }, "\(gone)")
         #expect(outcome.socket("kept")["keepalive"] as? Int == 1, "the socket still there got keepalive")
     }
+
+    /// Finding 2: between plan and act the planned process exits and a new one gets its PID,
+    /// with another connection at the planned descriptor. The tool acts through the pidfd it
+    /// opened when it planned: that process is gone (ESRCH), and the new one is untouched.
+    @Test func aPIDReusedMeanwhileIsNeverActedThrough() throws {
+        let outcome = try Self.run("reused-pid")
+        try #require(outcome.int("successor_pid") == outcome.int("planned"), "the fixture could not reuse the PID: \(outcome.facts)")
+        #expect(outcome.tool["paused"] as? Bool == true, "\(outcome.tool)")
+        #expect(outcome.socket("successor_socket")["keepalive"] as? Int == 0, "the new process's socket was given keepalive: \(outcome.tool)")
+        let document = outcome.document
+        #expect((document["changes"] as? [Any])?.isEmpty == true, "\(document)")
+        #expect((document["gone"] as? [String])?.first?.hasSuffix("its process exited") == true, "\(document)")
+        #expect(outcome.status == 0, "\(outcome.tool)")
+    }
 }

@@ -54,10 +54,15 @@ public struct HolderProcess: Sendable, Hashable {
     public let command: String
     /// The systemd unit (or container scope) of its cgroup.
     public let unit: String?
-    public init(pid: Int32, command: String, unit: String?) {
+    /// When it started (`/proc/PID/stat` field 22, clock ticks since boot), read before its
+    /// descriptors: with the PID, what tells it from a later process given the same PID.
+    public let startTime: UInt64?
+    /// A process as the scan saw it.
+    public init(pid: Int32, command: String, unit: String?, startTime: UInt64? = nil) {
         self.pid = pid
         self.command = command
         self.unit = unit
+        self.startTime = startTime
     }
 }
 

@@ -33,19 +33,37 @@ public struct KeepaliveRetrofit: Sendable {
     }
 
     let access: SocketAccess
+    let syscalls: Syscalls
+    let procRoot: String
 
-    /// A retrofit through `syscalls`.
-    public init(syscalls: Syscalls = .live) { access = SocketAccess(syscalls: syscalls) }
+    /// A retrofit through `syscalls`, of the processes under `procRoot` (the scan's).
+    public init(syscalls: Syscalls = .live, procRoot: String = "/proc") {
+        access = SocketAccess(syscalls: syscalls)
+        self.syscalls = syscalls
+        self.procRoot = procRoot
+    }
 
-    /// Enables keepalive on every target, in plan order. `beforeAction` runs once, after the
-    /// plan is taken in and before the first change (a test's pause point).
-    public func apply(_ plan: RetrofitPlan, beforeAction: () -> Void = {}) -> [Result] {
+    /// Enables keepalive on every target, in plan order, each through the pidfd of one of
+    /// its holders: opened for every holder first and checked against `processes` (the
+    /// scan's, see ``PlannedProcesses``). `beforeAction` runs once, after that and before
+    /// the first change (a test's pause point).
+    public func apply(_ plan: RetrofitPlan, processes: [Int32: HolderProcess], beforeAction: () -> Void = {}) -> [Result] {
+        let planned = PlannedProcesses(plan.targets.lazy.flatMap { $0.holders.map(\.pid) }, scanned: processes,
+                                       procRoot: procRoot, syscalls: syscalls)
+        defer { planned.close() }
         beforeAction()
         return plan.targets.map { target in
             var outcome = Outcome.gone(.exited), through = target.holders[0]
             for holder in target.holders {
                 through = holder
-                switch access.enableKeepalive(pid: holder.pid, fd: holder.fd) {
+                let result: Swift.Result<Bool, SocketAccess.Failure>
+                switch planned.handles[holder.pid] {
+                case .open(let pidfd)?: result = access.enableKeepalive(pidfd: pidfd, fd: holder.fd)
+                case .vanished(let why)?: result = .failure(.vanished(why))
+                case .failed(let error)?: result = .failure(.failed(error))
+                case nil: result = .failure(.vanished(.exited))
+                }
+                switch result {
                 case .success(let changed): outcome = changed ? .enabled : .alreadyOn
                 case .failure(.vanished(let why)):
                     outcome = .gone(why)

@@ -55,10 +55,12 @@ public struct SocketAccess: Sendable {
         }
     }
 
-    /// Turns `SO_KEEPALIVE` on for the socket (no per-socket timing: the namespace's
-    /// sysctls govern it). Returns whether it changed anything (it was off).
-    public func enableKeepalive(pid: Int32, fd: Int32) -> Result<Bool, Failure> {
-        withDuplicate(pid: pid, fd: fd) { (copy: Int32) throws(Errno) -> Bool in
+    /// Turns `SO_KEEPALIVE` on for descriptor `fd` of the process behind `pidfd` (no
+    /// per-socket timing: the namespace's sysctls govern it). Returns whether it changed
+    /// anything (it was off). Through a pidfd, never a PID: a process that exited is
+    /// ESRCH, never another process.
+    public func enableKeepalive(pidfd: Int32, fd: Int32) -> Result<Bool, Failure> {
+        withDuplicate({ syscalls.duplicateFromProcess(pidfd, fd) }) { (copy: Int32) throws(Errno) -> Bool in
             if try syscalls.socketOption(copy, SOL_SOCKET, SO_KEEPALIVE).get() != 0 { return false }
             try syscalls.setSocketOption(copy, SOL_SOCKET, SO_KEEPALIVE, 1).get()
             return true
@@ -67,8 +69,13 @@ public struct SocketAccess: Sendable {
 
     /// `body` on a duplicate of descriptor `fd` of process `pid`, closed afterwards.
     private func withDuplicate<T>(pid: Int32, fd: Int32, _ body: (Int32) throws(Errno) -> T) -> Result<T, Failure> {
+        withDuplicate({ syscalls.duplicateDescriptor(pid, fd) }, body)
+    }
+
+    /// `body` on the duplicate `duplicate` makes, closed afterwards.
+    private func withDuplicate<T>(_ duplicate: () -> Result<Int32, Errno>, _ body: (Int32) throws(Errno) -> T) -> Result<T, Failure> {
         let copy: Int32
-        switch syscalls.duplicateDescriptor(pid, fd) {
+        switch duplicate() {
         case .success(let duplicate): copy = duplicate
         case .failure(let error): return .failure(Self.failure(error))
         }

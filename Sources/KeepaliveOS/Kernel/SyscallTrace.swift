@@ -64,6 +64,8 @@ extension Syscalls {
         seam.socket = { domain, type, proto in trace.record("socket", "\(domain)"); return base.socket(domain, type, proto) }
         seam.send = { fd, bytes in trace.record("send", "\(fd)"); return base.send(fd, bytes) }
         seam.duplicateDescriptor = { pid, fd in trace.record("pidfd_getfd", "\(pid)/\(fd)"); return base.duplicateDescriptor(pid, fd) }
+        seam.openProcess = { pid in trace.record("pidfd_open", "\(pid)"); return base.openProcess(pid) }
+        seam.duplicateFromProcess = { pidfd, fd in trace.record("pidfd_getfd", "\(pidfd):\(fd)"); return base.duplicateFromProcess(pidfd, fd) }
         seam.socketOption = { fd, level, name in trace.record("getsockopt", "\(fd)"); return base.socketOption(fd, level, name) }
         seam.socketDescriptors = { path in trace.record("readlinkat", path); return base.socketDescriptors(path) }
         seam.extendedAttribute = { path, name in trace.record("getxattr", path); return base.extendedAttribute(path, name) }

@@ -67,6 +67,12 @@ public struct Syscalls: Sendable {
     public var send: @Sendable (_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, Errno>
     /// `pidfd_open(2)` then `pidfd_getfd(2)`: a duplicate of another process's descriptor.
     public var duplicateDescriptor: @Sendable (_ pid: Int32, _ fd: Int32) -> Result<Int32, Errno>
+    /// `pidfd_open(2)`: a descriptor (close-on-exec) that refers to process `pid` alone, even
+    /// after its PID is given to another.
+    public var openProcess: @Sendable (_ pid: Int32) -> Result<Int32, Errno>
+    /// `pidfd_getfd(2)`: a duplicate (close-on-exec) of descriptor `fd` of the process behind
+    /// `pidfd`; ESRCH once that process has exited.
+    public var duplicateFromProcess: @Sendable (_ pidfd: Int32, _ fd: Int32) -> Result<Int32, Errno>
     /// `getsockopt(2)` of an int option.
     public var socketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Int32, Errno>
     /// `setsockopt(2)` of an int option.
@@ -160,6 +166,14 @@ public struct Syscalls: Sendable {
             let pidfd = kt_pidfd_open(pid)
             guard pidfd >= 0 else { return .failure(.current) }
             defer { _ = Glibc.close(pidfd) }
+            let copy = kt_pidfd_getfd(pidfd, fd)
+            return copy >= 0 ? .success(copy) : .failure(.current)
+        },
+        openProcess: { pid in
+            let pidfd = kt_pidfd_open(pid)
+            return pidfd >= 0 ? .success(pidfd) : .failure(.current)
+        },
+        duplicateFromProcess: { pidfd, fd in
             let copy = kt_pidfd_getfd(pidfd, fd)
             return copy >= 0 ? .success(copy) : .failure(.current)
         },

@@ -182,7 +182,30 @@ def vanished(tool, directory):
     return {"tool": tool_result, "first": first.pid, "second": second.pid, "kept": first.keepalive(41)}
 
 
-SCENARIOS = {"shared": shared, "vanished": vanished}
+def reused_pid(tool, directory):
+    """Finding 2: between plan and act the planned process exits and its PID goes to a new
+    process (ns_last_pid of this script's own PID namespace), which holds another connection
+    at the planned descriptor number."""
+    planned = Holder()
+    planned.ask("connect", 5001, 40)
+    facts = {"planned": planned.pid}
+
+    def meanwhile():
+        planned.exit()
+        with open("/proc/sys/kernel/ns_last_pid", "w") as last:
+            last.write(str(planned.pid - 1))
+        successor = Holder()
+        successor.ask("connect", 5001, 40)
+        facts["successor"] = successor
+
+    facts["tool"] = run_tool(tool, directory, ["connections", "--enable-keepalive", "--pid", str(planned.pid), "--json"],
+                             pause="before-retrofit", during=meanwhile)
+    successor = facts.pop("successor")
+    facts.update(successor_pid=successor.pid, successor_socket=successor.keepalive(40))
+    return facts
+
+
+SCENARIOS = {"shared": shared, "vanished": vanished, "reused-pid": reused_pid}
 
 
 def main():
