@@ -122,26 +122,31 @@ struct ConnectionAuditorTests {
         #expect(try audited.awaitWrite().contains("keepalived_tune_keepalive_enabled_total{unit=\"\(unit)\"} 6\n"))
     }
 
-    /// Issue 32, finding 14: the server closes two of its five connections between the
-    /// sweep's plan and its act (the sweep is held there). Nothing failed: the three left and
-    /// the listener are given keepalive, the two closed are said (`GONE`), and no
+    /// Issue 32, findings 14 and 1: between the sweep's plan and its act (the sweep is held
+    /// there) the server closes two of its five connections and puts an AF_UNIX socket at the
+    /// descriptor of a third. Nothing failed: the two left and the listener are given
+    /// keepalive, the three others are said (`GONE`), the UNIX socket is left alone, and no
     /// `audit-failed` is logged.
     @Test(.enabled(if: LivePeers.unavailableReason == nil, Comment(rawValue: LivePeers.unavailableReason ?? "")))
-    func connectionsClosedBetweenPlanAndActAreNoFailure() throws {
+    func connectionsClosedOrReplacedBetweenPlanAndActAreNoFailure() throws {
         let meanwhile = Meanwhile()
         let audited = try Audited(beforeRetrofit: { meanwhile.run() })
         let thread = try audited.namespace.run { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self") }
         let unit = "kt-test-gone-\(getpid()).service"
         let peers = try LivePeers(["--join", String(thread.split(separator: "/").last!), "--unit", unit, "--connections", "5"])
         defer { peers.stop() }
-        meanwhile.set { try? peers.command("close") }
+        meanwhile.set {
+            _ = try? peers.command("close")
+            _ = try? peers.command("replace")
+        }
         try audited.publishOnce()
         try audited.start("audit-interval = 1h\nenable-keepalive = \(unit)\n")
         defer { audited.stop() }
         let given = try #require(audited.logged.await("keepalive-enabled"), "\(audited.logged.events)")
         #expect(meanwhile.ran, "the sweep was held between its plan and its act")
-        #expect(given["COUNT"] == "4" && given["GONE"] == "2" && given["PID"] == String(peers.server), "\(given)")
-        #expect(audited.counters.value.keepaliveEnabled == [unit: 4])
+        #expect(given["COUNT"] == "3" && given["GONE"] == "3" && given["PID"] == String(peers.server), "\(given)")
+        #expect(audited.counters.value.keepaliveEnabled == [unit: 3])
+        #expect(try peers.command("unix-keepalive") == "ok unix-keepalive AF_UNIX 0", "the UNIX socket at a planned descriptor was left alone")
         audited.stop()
         #expect(audited.logged.events.filter { $0["EVENT"] == "audit-failed" }.isEmpty, "\(audited.logged.events)")
     }

@@ -83,4 +83,22 @@ struct RetrofitRaceTests {
         #expect((document["gone"] as? [String])?.first?.hasSuffix("its process exited") == true, "\(document)")
         #expect(outcome.status == 0, "\(outcome.tool)")
     }
+
+    /// Finding 1: between plan and act the process puts an AF_UNIX socket and a connection
+    /// on an excluded port at the planned descriptor numbers. The duplicate is checked at the
+    /// moment of action (inode, family, protocol): neither is touched, both are said as
+    /// replaced, and the third planned connection still gets keepalive.
+    @Test func aDescriptorNowHoldingAnotherSocketIsLeftAlone() throws {
+        let outcome = try Self.run("replaced")
+        #expect(outcome.tool["paused"] as? Bool == true, "\(outcome.tool)")
+        #expect(outcome.socket("unix")["family"] as? String == "AF_UNIX" && outcome.socket("unix")["keepalive"] as? Int == 0,
+                "the UNIX socket at fd 40 was given keepalive: \(outcome.tool)")
+        #expect(outcome.socket("excluded")["keepalive"] as? Int == 0, "the connection to the excluded port at fd 41 was given keepalive: \(outcome.tool)")
+        #expect(outcome.socket("kept")["keepalive"] as? Int == 1, "the planned connection still at fd 42 got keepalive")
+        let document = outcome.document
+        #expect((document["changes"] as? [[String: Any]])?.map { $0["fd"] as? Int } == [42], "\(document)")
+        let gone = document["gone"] as? [String] ?? []
+        #expect(gone.count == 2 && gone.allSatisfy { $0.hasSuffix("the descriptor holds another socket now, which was left alone") }, "\(gone)")
+        #expect(outcome.status == 0, "\(outcome.tool)")
+    }
 }

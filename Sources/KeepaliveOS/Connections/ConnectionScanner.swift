@@ -103,13 +103,13 @@ public struct ConnectionScanner: Sendable {
             guard depth == .exact || socket.record.keepalive == .unknown,
                   let holders = input.holders[socket.record.inode] else { continue }
             for holder in holders {
-                switch access.inspect(pid: holder.pid, fd: holder.fd, sysctls: input.sysctls.keepalive) {
+                switch access.inspect(pid: holder.pid, fd: holder.fd, expecting: SocketIdentity(socket), sysctls: input.sysctls.keepalive) {
                 case .success(let found):
                     input.exact[socket.record.inode] = ExactKeepalive(on: found.on, options: found.options)
                 case .failure(.failed(let error)) where error.code == EPERM || error.code == EACCES:
                     refused += 1
                 case .failure:
-                    continue   // the descriptor or the process is gone; try another holder
+                    continue   // the descriptor, its socket or the process is gone; try another holder
                 }
                 break
             }

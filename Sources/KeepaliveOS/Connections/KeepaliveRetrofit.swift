@@ -8,6 +8,11 @@ import Glibc
 /// is set, so the namespace's profile governs. A socket that already has keepalive is left
 /// as it is; nothing is ever closed.
 ///
+/// Identity is checked at the moment of action: the process through the pidfd opened when
+/// the plan was taken in (``PlannedProcesses``), the socket on the duplicate itself, just
+/// before `setsockopt` (``SocketIdentity``: its inode, family and protocol). A descriptor
+/// that holds another socket now is left alone.
+///
 /// The world moves between the scan and the change: a connection closes, a process exits.
 /// That is no failure, there is nothing left to give keepalive to: such a target is
 /// ``Outcome/gone(_:)``, counted apart from the failures.
@@ -58,7 +63,7 @@ public struct KeepaliveRetrofit: Sendable {
                 through = holder
                 let result: Swift.Result<Bool, SocketAccess.Failure>
                 switch planned.handles[holder.pid] {
-                case .open(let pidfd)?: result = access.enableKeepalive(pidfd: pidfd, fd: holder.fd)
+                case .open(let pidfd)?: result = access.enableKeepalive(pidfd: pidfd, fd: holder.fd, expecting: SocketIdentity(target.socket))
                 case .vanished(let why)?: result = .failure(.vanished(why))
                 case .failed(let error)?: result = .failure(.failed(error))
                 case nil: result = .failure(.vanished(.exited))

@@ -205,7 +205,25 @@ def reused_pid(tool, directory):
     return facts
 
 
-SCENARIOS = {"shared": shared, "vanished": vanished, "reused-pid": reused_pid}
+def replaced(tool, directory):
+    """Finding 1: between plan and act the planned process puts other sockets at the planned
+    descriptor numbers: an AF_UNIX socket at 40, a connection to a port the selector excludes
+    (5002) at 41. A third planned connection, at 42, stays."""
+    holder = Holder()
+    for fd in (40, 41, 42):
+        holder.ask("connect", 5001, fd)
+
+    def meanwhile():
+        holder.ask("unix", 40)
+        holder.ask("connect", 5002, 41)
+
+    tool_result = run_tool(tool, directory, ["connections", "--enable-keepalive", "--pid", str(holder.pid), "--port", "5001", "--json"],
+                           pause="before-retrofit", during=meanwhile)
+    return {"tool": tool_result, "holder": holder.pid,
+            "unix": holder.keepalive(40), "excluded": holder.keepalive(41), "kept": holder.keepalive(42)}
+
+
+SCENARIOS = {"shared": shared, "vanished": vanished, "reused-pid": reused_pid, "replaced": replaced}
 
 
 def main():
