@@ -101,4 +101,18 @@ struct RetrofitRaceTests {
         #expect(gone.count == 2 && gone.allSatisfy { $0.hasSuffix("the descriptor holds another socket now, which was left alone") }, "\(gone)")
         #expect(outcome.status == 0, "\(outcome.tool)")
     }
+
+    /// Finding 11: a process in namespace B holds a live connection of the fixture's own
+    /// namespace, received over SCM_RIGHTS. B's audit does not call it dead (its socket is
+    /// another namespace's), and the audit of its own namespace shows it, held by that process.
+    @Test func aSocketPassedInFromAnotherNamespaceIsNotCalledDead() throws {
+        let outcome = try Self.run("passed")
+        let holder = try #require(outcome.int("holder"))
+        #expect(outcome.status == 0, "\(outcome.tool)")
+        #expect((outcome.document["dead_sockets"] as? [Any])?.isEmpty == true, "B's audit: \(outcome.document)")
+        let here = (try? JSONSerialization.jsonObject(with: Data(((outcome.facts["here"] as? [String: Any])?["stdout"] as? String ?? "").utf8))) as? [String: Any]
+        let connections = here?["connections"] as? [[String: Any]] ?? []
+        #expect(connections.count == 1 && connections.first?["state"] as? String == "ESTABLISHED"
+                && (connections.first?["pids"] as? [Int]) == [holder], "its own namespace's audit: \(here ?? [:])")
+    }
 }

@@ -92,6 +92,14 @@ public struct SocketAccess: Sendable {
         }
     }
 
+    /// The cookie of the network namespace the socket belongs to (`SO_NETNS_COOKIE`): a
+    /// socket passed in from another namespace (SCM_RIGHTS, socket activation) keeps its own.
+    public func networkNamespace(pid: Int32, fd: Int32, expecting identity: SocketIdentity) -> Result<UInt64, Failure> {
+        withDuplicate({ syscalls.duplicateDescriptor(pid, fd) }, expecting: identity) { (copy: Int32) throws(Errno) -> UInt64 in
+            try syscalls.networkNamespaceCookie(copy).get()
+        }
+    }
+
     /// `body` on the duplicate `duplicate` makes, closed afterwards, once it is checked to
     /// hold `identity`: `.replaced` otherwise, and `body` never runs.
     private func withDuplicate<T>(_ duplicate: () -> Result<Int32, Errno>, expecting identity: SocketIdentity,

@@ -67,6 +67,7 @@ extension Syscalls {
         seam.openProcess = { pid in trace.record("pidfd_open", "\(pid)"); return base.openProcess(pid) }
         seam.duplicateFromProcess = { pidfd, fd in trace.record("pidfd_getfd", "\(pidfd):\(fd)"); return base.duplicateFromProcess(pidfd, fd) }
         seam.socketOption = { fd, level, name in trace.record("getsockopt", "\(fd)"); return base.socketOption(fd, level, name) }
+        seam.networkNamespaceCookie = { fd in trace.record("getsockopt", "\(fd)"); return base.networkNamespaceCookie(fd) }
         seam.socketDescriptors = { path in trace.record("readlinkat", path); return base.socketDescriptors(path) }
         seam.extendedAttribute = { path, name in trace.record("getxattr", path); return base.extendedAttribute(path, name) }
         seam.setSocketOption = { fd, level, name, value in trace.record("setsockopt", "\(fd)"); return base.setSocketOption(fd, level, name, value) }

@@ -75,6 +75,9 @@ public struct Syscalls: Sendable {
     public var duplicateFromProcess: @Sendable (_ pidfd: Int32, _ fd: Int32) -> Result<Int32, Errno>
     /// `getsockopt(2)` of an int option.
     public var socketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Int32, Errno>
+    /// `getsockopt(2)` of `SO_NETNS_COOKIE`: the cookie of the network namespace the socket
+    /// belongs to, whatever namespace its holder is in (Linux 5.14; ENOPROTOOPT before).
+    public var networkNamespaceCookie: @Sendable (_ fd: Int32) -> Result<UInt64, Errno>
     /// `setsockopt(2)` of an int option.
     public var setSocketOption: @Sendable (_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) -> Result<Void, Errno>
     /// The socket descriptors in a `/proc/PID/fd` directory: each entry's `readlinkat(2)`
@@ -181,6 +184,11 @@ public struct Syscalls: Sendable {
             var value: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             return getsockopt(fd, level, name, &value, &length) == 0 ? .success(value) : .failure(.current)
+        },
+        networkNamespaceCookie: { fd in
+            var cookie: UInt64 = 0
+            var length = socklen_t(MemoryLayout<UInt64>.size)
+            return getsockopt(fd, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &length) == 0 ? .success(cookie) : .failure(.current)
         },
         setSocketOption: { fd, level, name, value in
             var value = value

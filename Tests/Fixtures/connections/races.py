@@ -32,9 +32,12 @@ LISTEN_PORTS = (5001, 5002)
 class Holder:
     """A process holding descriptors on command (see holder_loop)."""
 
-    def __init__(self, *prefix, pass_fds=()):
-        self.process = subprocess.Popen([*prefix, sys.executable, os.path.abspath(__file__), "--holder"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=pass_fds)
+    def __init__(self, *prefix, channel=None):
+        """Starts it (after `prefix`, such as `unshare -n`); `channel`, one end of a socketpair,
+        is what `receive` reads descriptors from."""
+        extra, fds = (["--channel", str(channel.fileno())], [channel.fileno()]) if channel else ([], [])
+        self.process = subprocess.Popen([*prefix, sys.executable, os.path.abspath(__file__), "--holder", *extra],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=fds)
         self.pid = self.process.pid
         self.ask("ready")
 
@@ -59,7 +62,7 @@ class Holder:
         return {"family": family, "keepalive": int(on)}
 
 
-def holder_loop():
+def holder_loop(channel):
     """A holder: answers each command on stdout with `ok ...`.
 
     connect PORT FD   a connection to 127.0.0.1:PORT, placed at descriptor FD
@@ -68,6 +71,7 @@ def holder_loop():
     fork              a child that holds every descriptor too, and does nothing: `ok PID`
     keepalive FD      `ok FAMILY 0|1`, SO_KEEPALIVE of FD as this process reads it
     netns             `ok INODE` of this process's network namespace
+    receive FD        one descriptor from the channel (SCM_RIGHTS), placed at FD
     exit              ends the process
     """
     kept = []
@@ -103,6 +107,10 @@ def holder_loop():
             probe.close()
         elif command == "netns":
             answer = str(os.stat("/proc/self/ns/net").st_ino)
+        elif command == "receive":
+            _, fds, _, _ = socket.recv_fds(channel, 16, 1)
+            os.dup2(fds[0], args[0], inheritable=False)
+            os.close(fds[0])
         elif command == "exit":
             print("ok", flush=True)
             os._exit(0)
@@ -223,12 +231,28 @@ def replaced(tool, directory):
             "unix": holder.keepalive(40), "excluded": holder.keepalive(41), "kept": holder.keepalive(42)}
 
 
-SCENARIOS = {"shared": shared, "vanished": vanished, "reused-pid": reused_pid, "replaced": replaced}
+def passed(tool, directory):
+    """Finding 11: a process in network namespace B holds a live connection of this
+    namespace, received over SCM_RIGHTS (as with socket activation), and nothing else does."""
+    mine, theirs = socket.socketpair()
+    holder = Holder("unshare", "-n", channel=theirs)
+    theirs.close()
+    connection = socket.create_connection(("127.0.0.1", 5001))
+    socket.send_fds(mine, [b"x"], [connection.fileno()])
+    holder.ask("receive", 40)
+    connection.close()
+    there = run_tool(tool, directory, ["connections", "--netns", str(holder.pid), "--json"])
+    here = run_tool(tool, directory, ["connections", "--pid", str(holder.pid), "--json"])
+    return {"tool": there, "here": here, "holder": holder.pid, "netns": int(holder.ask("netns")[0])}
+
+
+SCENARIOS = {"shared": shared, "vanished": vanished, "reused-pid": reused_pid, "replaced": replaced, "passed": passed}
 
 
 def main():
     if sys.argv[1:2] == ["--holder"]:
-        return holder_loop()
+        channel = socket.socket(fileno=int(sys.argv[3])) if sys.argv[2:3] == ["--channel"] else None
+        return holder_loop(channel)
     scenario, tool, directory = sys.argv[1:4]
     World()
     print(json.dumps(SCENARIOS[scenario](tool, directory)), flush=True)
