@@ -115,4 +115,25 @@ struct RetrofitRaceTests {
         #expect(connections.count == 1 && connections.first?["state"] as? String == "ESTABLISHED"
                 && (connections.first?["pids"] as? [Int]) == [holder], "its own namespace's audit: \(here ?? [:])")
     }
+
+    /// Finding 15: `--all-namespaces` finds three namespaces; the fixture's one audited first
+    /// ends (its only process exits) after discovery, before its turn. It is skipped and
+    /// noted under `not_seen`, the others are audited, and the exit status is 0; the text
+    /// report says so too.
+    @Test func aNamespaceThatEndedBeforeItsTurnIsSkippedAndNoted() throws {
+        let outcome = try Self.run("ended")
+        let ending = try #require(outcome.int("ending")), staying = try #require(outcome.int("staying"))
+        try #require(ending < staying, "the namespace that ends is audited first (by inode): \(outcome.facts)")
+        #expect(outcome.tool["paused"] as? Bool == true && outcome.status == 0, "\(outcome.tool)")
+        let audited = (outcome.document["namespaces"] as? [[String: Any]] ?? []).compactMap { $0["inode"] as? Int }
+        #expect(audited.count == 2 && audited.contains(staying) && !audited.contains(ending), "\(outcome.document)")
+        let notSeen = outcome.document["not_seen"] as? [String] ?? []
+        #expect(notSeen.count == 1 && notSeen.first?.hasPrefix("network namespace \(ending) ") == true
+                && notSeen.first?.hasSuffix("it ended after it was found, before its turn; skipped") == true, "\(notSeen)")
+        let text = outcome.facts["text"] as? [String: Any] ?? [:]
+        let again = try #require(outcome.int("ending_again"))
+        #expect(text["status"] as? Int == 0, "\(text)")
+        #expect((text["stdout"] as? String)?.contains("not seen: network namespace \(again) ") == true
+                && (text["stdout"] as? String)?.contains("== network namespace \(staying) ") == true, "\(text)")
+    }
 }

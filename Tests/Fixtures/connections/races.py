@@ -246,7 +246,23 @@ def passed(tool, directory):
     return {"tool": there, "here": here, "holder": holder.pid, "netns": int(holder.ask("netns")[0])}
 
 
-SCENARIOS = {"shared": shared, "vanished": vanished, "reused-pid": reused_pid, "replaced": replaced, "passed": passed}
+def ended(tool, directory):
+    """Finding 15: `--all-namespaces` finds this namespace and two of holders' own; the one
+    audited first (the lower inode) ends (its only process exits) after discovery, before
+    its turn. For the text report a new one ends the same way."""
+    ending, staying = sorted((Holder("unshare", "-n"), Holder("unshare", "-n")), key=lambda holder: int(holder.ask("netns")[0]))
+    facts = {"ending": int(ending.ask("netns")[0]), "staying": int(staying.ask("netns")[0])}
+    for arguments in (["--json"], []):
+        facts["tool" if arguments else "text"] = run_tool(tool, directory, ["connections", "--all-namespaces", *arguments],
+                                                          pause="after-discovery", during=ending.exit)
+        if arguments:
+            ending = Holder("unshare", "-n")
+            facts["ending_again"] = int(ending.ask("netns")[0])
+    return facts
+
+
+SCENARIOS = {"shared": shared, "vanished": vanished, "reused-pid": reused_pid, "replaced": replaced, "passed": passed,
+             "ended": ended}
 
 
 def main():
