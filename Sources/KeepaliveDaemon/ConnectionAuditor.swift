@@ -42,10 +42,15 @@ final class ConnectionAuditor: Sendable {
     private let syscalls: Syscalls
     /// Takes each audit's counts for the metrics textfile.
     private let metrics: MetricsPublisher?
+    /// Runs between a sweep's plan and its first change: a test's pause point.
+    private let beforeRetrofit: @Sendable () -> Void
 
-    init(log: EventLog, setup: Setup, metrics: MetricsPublisher? = nil) {
+    /// An auditor logging to `log`; `beforeRetrofit` is for tests that change the world
+    /// between a plan and its act.
+    init(log: EventLog, setup: Setup, metrics: MetricsPublisher? = nil, beforeRetrofit: @escaping @Sendable () -> Void = {}) {
         self.log = log
         self.metrics = metrics
+        self.beforeRetrofit = beforeRetrofit
         syscalls = setup.syscalls
         scanner = ConnectionScanner(syscalls: setup.syscalls, sysctlRoot: setup.sysctlRoot)
     }
@@ -147,17 +152,18 @@ final class ConnectionAuditor: Sendable {
                                 holders: input.holders, filter: filter)
         guard !plan.targets.isEmpty else { return }
         struct Owner: Hashable { let unit: String; let pid: Int32 }
-        var enabled: [Owner: Int] = [:], failed: [Owner: (count: Int, error: Errno)] = [:]
-        for (target, outcome) in KeepaliveRetrofit(syscalls: syscalls).apply(plan) {
-            let owner = Owner(unit: target.unit ?? "-", pid: target.holders[0].pid)
-            switch outcome {
+        var enabled: [Owner: Int] = [:], gone: [Owner: Int] = [:], failed: [Owner: (count: Int, error: Errno)] = [:]
+        for result in KeepaliveRetrofit(syscalls: syscalls).apply(plan, processes: input.processes, beforeAction: beforeRetrofit) {
+            let owner = Owner(unit: result.target.unit ?? "-", pid: result.holder.pid)
+            switch result.outcome {
             case .enabled: enabled[owner, default: 0] += 1
             case .alreadyOn: break
+            case .gone: gone[owner, default: 0] += 1   // closed or exited meanwhile: nothing failed
             case .failed(let error): failed[owner] = ((failed[owner]?.count ?? 0) + 1, error)
             }
         }
         for (owner, count) in enabled.sorted(by: { ($0.key.unit, $0.key.pid) < ($1.key.unit, $1.key.pid) }) {
-            log.keepaliveGiven(unit: owner.unit, pid: owner.pid, count: count)
+            log.keepaliveGiven(unit: owner.unit, pid: owner.pid, count: count, gone: gone[owner] ?? 0)
         }
         for (owner, failure) in failed.sorted(by: { ($0.key.unit, $0.key.pid) < ($1.key.unit, $1.key.pid) }) {
             let hint = failure.error.code == EPERM ? " (pidfd_getfd needs CAP_SYS_PTRACE: enable the connections drop-in)" : ""

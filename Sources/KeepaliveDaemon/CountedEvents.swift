@@ -23,11 +23,17 @@ extension EventLog {
     }
 
     /// `keepalive-enabled`: the audit gave `count` sockets of `unit` (held by `pid`)
-    /// keepalive; counted per unit.
-    func keepaliveGiven(unit: String, pid: Int32, count: Int,
+    /// keepalive; counted per unit. `gone` more of its planned sockets went away before the
+    /// change (no failure: said in the message and in `GONE`, not counted).
+    func keepaliveGiven(unit: String, pid: Int32, count: Int, gone: Int = 0,
                         file: String = #fileID, function: String = #function, line: UInt = #line) {
-        entry(.keepaliveEnabled, "gave keepalive to \(count) sockets of \(unit) (PID \(pid)); the namespace's keepalive profile now governs them",
-              fields: ["UNIT": unit, "PID": String(pid), "COUNT": String(count)], counting: .keepaliveGiven(unit: unit, count: count),
+        var message = "gave keepalive to \(count) sockets of \(unit) (PID \(pid)); the namespace's keepalive profile now governs them"
+        var fields = ["UNIT": unit, "PID": String(pid), "COUNT": String(count)]
+        if gone > 0 {
+            message += "; \(gone) more were gone before the change (closed, or the process exited)"
+            fields["GONE"] = String(gone)
+        }
+        entry(.keepaliveEnabled, message, fields: fields, counting: .keepaliveGiven(unit: unit, count: count),
               file: file, function: function, line: line)
     }
 

@@ -83,53 +83,20 @@ struct ConnectionsCommand: Command {
         if arguments.flag(Self.check) && selected.contains(where: \.neverReaped) { throw ExitStatus.drift }
     }
 
-    /// `--all-namespaces`: the audit of each namespace found, one after another, each under
-    /// a heading (text) or as one member of `namespaces` (JSON). `--check` fails if any fails.
-    func runInEveryNamespace(filter: ConnectionFilter, depth: ConnectionScanner.Depth, enabling: Bool) throws {
-        let found = NamespaceDiscovery(syscalls: syscalls).scan(processes: true)
-        let json = arguments.flag(GlobalOptions.json)
-        var documents: [JSONValue] = []
-        var failing = false
-        for identity in found.identities.values.sorted(by: { ($0.isOwn ? 0 : 1, $0.inode) < ($1.isOwn ? 0 : 1, $1.inode) }) {
-            let label = identity.isOwn ? ("host", "(this namespace)") : identity.label
-            let heading = "network namespace \(identity.inode) (\(label.0) \(label.1))"
-            if !json { Swift.print("== \(heading)") }
-            let input = try gather(depth: depth, in: identity.isOwn ? nil : found.entries[identity.inode])
-            let audit = ConnectionAudit(input)
-            if enabling {
-                try ConnectionsRetrofit(audit: audit, input: input, filter: filter, syscalls: syscalls, dryRun: arguments.flag(Self.dryRun), json: json).run()
-                continue
-            }
-            let selected = audit.connections.filter(filter.matches)
-            failing = failing || selected.contains(where: \.neverReaped)
-            let report = ConnectionsReport(audit: audit, selected: selected, filter: filter)
-            if json {
-                documents.append(.object(["inode": .int(Int(identity.inode)), "kind": .string(label.0), "name": .string(label.1),
-                                          "audit": report.json]))
-            } else {
-                report.print(all: arguments.flag(Self.all))
-                Swift.print("")
-            }
-        }
-        if json && !enabling { Output.json(.object(["namespaces": .array(documents)])) }
-        if arguments.flag(Self.check) && failing { throw ExitStatus.drift }
-    }
-
     /// The audit's input, gathered here or in the namespace `target` names.
     func gather(depth: ConnectionScanner.Depth, in target: String?) throws -> AuditInput {
-        let scanner = ConnectionScanner(syscalls: syscalls)
-        let scan = { scanner.gather(depth: depth) }
-        let outcome: Result<AuditInput, SockDiag.Failure>
-        if let target {
-            switch NetworkNamespace.run(in: target, syscalls: syscalls, scan) {
-            case .success(let result): outcome = result
-            case .failure(let failure):
-                Output.error("keepalived-tune: \(failure)")
-                throw ExitStatus.systemFailure
-            }
-        } else {
-            outcome = scan()
+        let scan = { ConnectionScanner(syscalls: syscalls).gather(depth: depth) }
+        guard let target else { return try Self.input(scan()) }
+        switch NetworkNamespace.run(in: target, syscalls: syscalls, scan) {
+        case .success(let result): return try Self.input(result)
+        case .failure(let failure):
+            Output.error("keepalived-tune: \(failure)")
+            throw ExitStatus.systemFailure
         }
+    }
+
+    /// The input a scan gathered; exit 3, said, when the socket table could not be read.
+    static func input(_ outcome: Result<AuditInput, SockDiag.Failure>) throws -> AuditInput {
         switch outcome {
         case .success(let input): return input
         case .failure(let failure):

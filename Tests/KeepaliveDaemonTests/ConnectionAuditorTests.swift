@@ -25,7 +25,8 @@ struct ConnectionAuditorTests {
         let auditor: ConnectionAuditor
         private var stopped = false
 
-        init() throws {
+        /// `beforeRetrofit` runs on the audit's thread between a sweep's plan and its act.
+        init(beforeRetrofit: @escaping @Sendable () -> Void = {}) throws {
             namespace = try PrivateNetworkNamespace()
             let up = try namespace.run { try ChildProcess.run(["ip", "link", "set", "lo", "up"]) }
             try #require(up.status == 0, "\(up)")
@@ -40,7 +41,7 @@ struct ConnectionAuditorTests {
             let log = EventLog(logger: logged.logger, counters: counters)
             publisher = MetricsPublisher(counters: counters, log: log, syscalls: seam)
             publisher.configure(directory.url("keepalived-tune.prom"))
-            auditor = ConnectionAuditor(log: log, setup: Setup(), metrics: publisher)
+            auditor = ConnectionAuditor(log: log, setup: Setup(), metrics: publisher, beforeRetrofit: beforeRetrofit)
         }
 
         /// Ends the audit's thread even when a test failed before it did.
@@ -116,5 +117,53 @@ struct ConnectionAuditorTests {
         #expect(given["UNIT"] == unit && given["COUNT"] == "6" && given["PID"] == String(peers.server), "\(given)")
         #expect(audited.counters.value.keepaliveEnabled == [unit: 6])
         #expect(try audited.awaitWrite().contains("keepalived_tune_keepalive_enabled_total{unit=\"\(unit)\"} 6\n"))
+    }
+
+    /// Issue 32, findings 14 and 1: between the sweep's plan and its act (the sweep is held
+    /// there) the server closes two of its five connections and puts an AF_UNIX socket at the
+    /// descriptor of a third. Nothing failed: the two left and the listener are given
+    /// keepalive, the three others are said (`GONE`), the UNIX socket is left alone, and no
+    /// `audit-failed` is logged.
+    @Test(.enabled(if: LivePeers.unavailableReason == nil, Comment(rawValue: LivePeers.unavailableReason ?? "")))
+    func connectionsClosedOrReplacedBetweenPlanAndActAreNoFailure() throws {
+        let meanwhile = Meanwhile()
+        let audited = try Audited(beforeRetrofit: { meanwhile.run() })
+        let thread = try audited.namespace.run { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self") }
+        let unit = "kt-test-gone-\(getpid()).service"
+        let peers = try LivePeers(["--join", String(thread.split(separator: "/").last!), "--unit", unit, "--connections", "5"])
+        defer { peers.stop() }
+        meanwhile.set {
+            _ = try? peers.command("close")
+            _ = try? peers.command("replace")
+        }
+        try audited.publishOnce()
+        try audited.start("audit-interval = 1h\nenable-keepalive = \(unit)\n")
+        defer { audited.stop() }
+        let given = try #require(audited.logged.await("keepalive-enabled"), "\(audited.logged.events)")
+        #expect(meanwhile.ran, "the sweep was held between its plan and its act")
+        #expect(given["COUNT"] == "3" && given["GONE"] == "3" && given["PID"] == String(peers.server), "\(given)")
+        #expect(audited.counters.value.keepaliveEnabled == [unit: 3])
+        #expect(try peers.command("unix-keepalive") == "ok unix-keepalive AF_UNIX 0", "the UNIX socket at a planned descriptor was left alone")
+        audited.stop()
+        #expect(audited.logged.events.filter { $0["EVENT"] == "audit-failed" }.isEmpty, "\(audited.logged.events)")
+    }
+
+    /// What a test does between a sweep's plan and its act, set once the world it changes exists.
+    final class Meanwhile: @unchecked Sendable {
+        private let lock = NSLock()
+        private var action: () -> Void = {}
+        private var done = false
+
+        /// Sets what to do.
+        func set(_ action: @escaping () -> Void) { lock.withLock { self.action = action } }
+
+        /// Does it (on the audit's thread).
+        func run() {
+            let action = lock.withLock { done = true; return self.action }
+            action()
+        }
+
+        /// Whether it was done.
+        var ran: Bool { lock.withLock { done } }
     }
 }

@@ -97,6 +97,11 @@ struct CountedEventsTests {
               entries: [(.keepaliveEnabled, "gave keepalive to 6 sockets of app.service (PID 4242); the namespace's keepalive profile now governs them",
                          ["UNIT": "app.service", "PID": "4242", "COUNT": "6"])],
               counted: .keepaliveGiven(unit: "app.service", count: 6)),
+        .init(testDescription: "keepalive given, some gone before", call: { $0.keepaliveGiven(unit: "app.service", pid: 4242, count: 4, gone: 2) },
+              entries: [(.keepaliveEnabled, "gave keepalive to 4 sockets of app.service (PID 4242); the namespace's keepalive profile now governs them; "
+                            + "2 more were gone before the change (closed, or the process exited)",
+                         ["UNIT": "app.service", "PID": "4242", "COUNT": "4", "GONE": "2"])],
+              counted: .keepaliveGiven(unit: "app.service", count: 4)),
         .init(testDescription: "namespace gone", inNamespace: true, call: { $0.namespaceGone(web1) },
               entries: [(.namespaceGone, "namespace 4026532179 (netns web-1) has ended; its state was dropped",
                          member.merging(["KIND": "netns", "NAME": "web-1"]) { $1 })],

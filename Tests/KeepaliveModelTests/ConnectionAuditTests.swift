@@ -130,6 +130,22 @@ struct ConnectionAuditTests {
                 "no holder seen, nothing to duplicate")
     }
 
+    /// Issue 32, finding 3: a socket two processes share (inode 12: 31091 listed first, then
+    /// 31092) is reached only through the one the filter names.
+    @Test func aSharedSocketIsReachedOnlyThroughTheHolderNamed() throws {
+        let audit = ConnectionAudit(Self.input)
+        var child = ConnectionFilter()
+        child.pids = [31092]
+        let plan = RetrofitPlan(audit: audit, listeners: [], holders: Self.input.holders, filter: child)
+        let shared = try #require(plan.targets.first { $0.socket.record.inode == 12 })
+        #expect(shared.holders == [SocketHolder(pid: 31092, fd: 5)], "never through 31091, which the filter does not name")
+        #expect(plan.targets.map(\.socket.record.inode) == [12])
+        var byPort = ConnectionFilter()
+        byPort.ports = [5001]
+        #expect(RetrofitPlan(audit: audit, listeners: [], holders: Self.input.holders, filter: byPort).targets.first?.holders.count == 2,
+                "a port names no process: any holder will do")
+    }
+
     @Test(arguments: [
         ("nginx.service", "nginx.service", true), ("worker@*.service", "worker@12.service", true), ("worker@*.service", "worker.service", false),
         ("*", "anything", true), ("a?c", "abc", true), ("a?c", "ac", false), ("[ab]x", "bx", true), ("[!ab]x", "bx", false),

@@ -15,6 +15,7 @@ struct ProcessTableTests {
         let table = ProcessTable.scan(syscalls: .live)
         #expect(table.holders[UInt64(status.st_ino)]?.contains(SocketHolder(pid: getpid(), fd: fd)) == true)
         #expect(table.processes[getpid()]?.command.isEmpty == false)
+        #expect((table.processes[getpid()]?.startTime ?? 0) > 0, "its start time, which tells it from a later process with its PID")
     }
 
     @Test(arguments: [

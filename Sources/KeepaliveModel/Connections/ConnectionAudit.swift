@@ -56,10 +56,15 @@ public struct HolderProcess: Sendable, Hashable {
     public let unitIdentity: UnitIdentity?
     /// The unit as shown: the system unit, or `user-unit:UID/NAME`.
     public var unit: String? { unitIdentity?.description }
-    public init(pid: Int32, command: String, unit: UnitIdentity?) {
+    /// When it started (`/proc/PID/stat` field 22, clock ticks since boot), read before its
+    /// descriptors: with the PID, what tells it from a later process given the same PID.
+    public let startTime: UInt64?
+    /// A process as the scan saw it.
+    public init(pid: Int32, command: String, unit: UnitIdentity?, startTime: UInt64? = nil) {
         self.pid = pid
         self.command = command
         self.unitIdentity = unit
+        self.startTime = startTime
     }
 }
 

@@ -16,6 +16,7 @@ public struct ConnectionFilter: Sendable, Hashable {
     /// Whether it names processes (pid, unit or port), as `--enable-keepalive` requires.
     public var namesProcesses: Bool { !pids.isEmpty || !units.isEmpty || !ports.isEmpty }
 
+    /// Whether `connection` is selected: every kind given matches it.
     public func matches(_ connection: AuditedConnection) -> Bool {
         if !pids.isEmpty && !connection.pids.contains(where: pids.contains) { return false }
         if !units.isEmpty && !units.contains(where: { $0.matches(connection.unitIdentity) }) { return false }
@@ -29,10 +30,17 @@ public struct ConnectionFilter: Sendable, Hashable {
     /// Whether a listening socket held by `process` on local port `port` is selected (for
     /// `--enable-keepalive`: the connections it accepts later inherit keepalive).
     public func selectsListener(process: HolderProcess?, pid: Int32, port: Int) -> Bool {
+        if !ports.isEmpty && !ports.contains(port) { return false }
+        return namesProcesses && selectsHolder(process: process, pid: pid)
+    }
+
+    /// Whether `process` (PID `pid`) is one the `--pid` and `--unit` values name; any process
+    /// when neither is given (a port selects sockets, not processes). `--enable-keepalive`
+    /// acts on a shared socket only through such a holder, never through another one.
+    public func selectsHolder(process: HolderProcess?, pid: Int32) -> Bool {
         if !pids.isEmpty && !pids.contains(pid) { return false }
         if !units.isEmpty && !units.contains(where: { $0.matches(process?.unitIdentity) }) { return false }
-        if !ports.isEmpty && !ports.contains(port) { return false }
-        return namesProcesses
+        return true
     }
 
     /// A state as users write it: `established`, `ESTAB`, `close-wait`, `CLOSE_WAIT`, `time-wait`...

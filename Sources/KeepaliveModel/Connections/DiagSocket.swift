@@ -18,6 +18,9 @@ public struct DiagSocket: Sendable, Hashable {
         self.record = record
     }
 
+    /// Whether it is an AF_INET6 socket (its addresses are in brackets, v4-mapped ones too).
+    public var isIPv6: Bool { local.hasPrefix("[") }
+
     /// The local port (the number after the last `:`).
     public var localPort: Int { DiagSocket.port(local) }
     /// The remote port.

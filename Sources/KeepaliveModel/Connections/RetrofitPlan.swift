@@ -8,10 +8,13 @@
 ///   whose keepalive is not known to be on.
 /// - The selected processes' listening sockets too: connections they accept later
 ///   inherit SO_KEEPALIVE.
+/// - A socket several processes hold is reached only through the ones the filter names.
 public struct RetrofitPlan: Sendable {
     /// One socket to give keepalive, through one of its holders' descriptors.
     public struct Target: Sendable, Hashable {
         public let socket: DiagSocket
+        /// The holders the filter names (any holder when it names no process), in scan order:
+        /// the only ones it is reached through.
         public let holders: [SocketHolder]
         public let command: String?
         public let unit: String?
@@ -27,10 +30,16 @@ public struct RetrofitPlan: Sendable {
             targets = []
             return
         }
-        let connections = audit.connections.filter { connection in
-            [.established, .closeWait].contains(connection.socket.record.state) && connection.keepalive != "on"
-                && !connection.holders.isEmpty && filter.matches(connection)
-        }.map { Target(socket: $0.socket, holders: $0.holders, command: $0.command, unit: $0.unit) }
+        let connections = audit.connections.compactMap { connection -> Target? in
+            guard [.established, .closeWait].contains(connection.socket.record.state), connection.keepalive != "on",
+                  filter.matches(connection) else { return nil }
+            // A socket shared after fork() or over SCM_RIGHTS: only through the holders named.
+            let selected = connection.holders.filter { filter.selectsHolder(process: audit.processes[$0.pid], pid: $0.pid) }
+            guard let first = selected.first else { return nil }
+            let process = audit.processes[first.pid]
+            return Target(socket: connection.socket, holders: selected, command: process?.command ?? connection.command,
+                          unit: process?.unit ?? connection.unit)
+        }
         let servers = listeners.compactMap { listener -> Target? in
             guard listener.record.state == .listen, listener.record.inode != 0,
                   let held = holders[listener.record.inode] else { return nil }

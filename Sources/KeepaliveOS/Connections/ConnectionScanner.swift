@@ -9,9 +9,8 @@ import Glibc
 /// of the sockets that need it.
 ///
 /// A held TCP socket missing from the dump is one the kernel has closed, if the dump was
-/// taken after the scan saw it. The two run together, so a socket opened meanwhile could
-/// look dead: when any held socket is missing, the dump is taken again after the scan, and
-/// only sockets missing from that one too are dead.
+/// taken after the scan saw it and the socket is this namespace's (see
+/// `ConnectionScanner+DeadSockets.swift`).
 public struct ConnectionScanner: Sendable {
     /// How keepalive is found out.
     public enum Depth: Sendable {
@@ -55,7 +54,13 @@ public struct ConnectionScanner: Sendable {
         var input = AuditInput(sockets: sockets, holders: table.holders, processes: table.processes,
                                sysctls: sysctls, blindSpots: blindSpots)
         readExact(into: &input, depth: depth)
-        input.dead = deadSockets(table: table, alive: Set(sockets.map(\.record.inode)))
+        let dead = deadSockets(table: table, alive: Set(sockets.map(\.record.inode)))
+        input.dead = dead.sockets
+        if dead.unchecked > 0 {
+            input.blindSpots.append("\(dead.unchecked) held TCP sockets are in no dump of this namespace, but their own namespace could not be "
+                + "read (pidfd_getfd needs CAP_SYS_PTRACE; SO_NETNS_COOKIE Linux 5.14): closed by the kernel, or passed in from another "
+                + "namespace, they are not listed as dead")
+        }
         let unattributed = sockets.contains { $0.record.inode != 0 && table.holders[$0.record.inode] == nil && $0.cgroupID != nil }
         if unattributed { input.unitsByCgroupID = CgroupTree.unitsByID(syscalls: syscalls) }
         return .success(input)
@@ -104,13 +109,13 @@ public struct ConnectionScanner: Sendable {
             guard depth == .exact || socket.record.keepalive == .unknown,
                   let holders = input.holders[socket.record.inode] else { continue }
             for holder in holders {
-                switch access.inspect(pid: holder.pid, fd: holder.fd, sysctls: input.sysctls.keepalive) {
+                switch access.inspect(pid: holder.pid, fd: holder.fd, expecting: SocketIdentity(socket), sysctls: input.sysctls.keepalive) {
                 case .success(let found):
                     input.exact[socket.record.inode] = ExactKeepalive(on: found.on, options: found.options)
-                case .failure(let error) where error.code == EPERM || error.code == EACCES:
+                case .failure(.failed(let error)) where error.code == EPERM || error.code == EACCES:
                     refused += 1
                 case .failure:
-                    continue   // the descriptor or the process is gone; try another holder
+                    continue   // the descriptor, its socket or the process is gone; try another holder
                 }
                 break
             }
@@ -119,34 +124,5 @@ public struct ConnectionScanner: Sendable {
             input.blindSpots.append("keepalive could not be read from \(refused) sockets (pidfd_getfd needs CAP_SYS_PTRACE); "
                 + "it is inferred from the kernel's timers")
         }
-    }
-
-    /// Held TCP sockets that are not in the dump: closed by the kernel, still held. Only
-    /// processes in the audited namespace count (another namespace's sockets are not in
-    /// this dump). If there are any, the dump is taken again (now surely after the scan)
-    /// and the descriptor read again, so that a socket opened or closed meanwhile is not
-    /// listed.
-    func deadSockets(table: ProcessTable, alive: Set<UInt64>) -> [DeadSocket] {
-        let candidates = missing(table: table, alive: alive)
-        guard !candidates.isEmpty, case .success(let again) = dumpBoth() else { return candidates }
-        let aliveNow = Set(again.0.map(\.record.inode))
-        return candidates.filter { !aliveNow.contains($0.inode) }
-    }
-
-    /// The held TCP sockets of the namespace's processes that `alive` lacks.
-    func missing(table: ProcessTable, alive: Set<UInt64>) -> [DeadSocket] {
-        guard let namespace = NetworkNamespace.current(syscalls: syscalls) else { return [] }
-        var dead: [DeadSocket] = []
-        for (inode, holders) in table.holders where !alive.contains(inode) {
-            for holder in holders where table.namespaces[holder.pid] == namespace {
-                let path = "\(procRoot)/\(holder.pid)/fd/\(holder.fd)"
-                guard case .success(let name) = syscalls.extendedAttribute(path, "system.sockprotoname"),
-                      name == "TCP" || name == "TCPv6",
-                      case .success(let link) = syscalls.readLink(path),
-                      ProcessTable.bracketedInode(link, kind: "socket") == inode else { continue }
-                dead.append(DeadSocket(holder: holder, inode: inode))
-            }
-        }
-        return dead.sorted { ($0.holder.pid, $0.holder.fd) < ($1.holder.pid, $1.holder.fd) }
     }
 }

@@ -65,7 +65,7 @@ public struct ProcessTable: Sendable {
                 units.updateValue(unit, forKey: path)
                 return unit
             }()
-            table.processes[pid] = HolderProcess(pid: pid, command: process.command, unit: unit)
+            table.processes[pid] = HolderProcess(pid: pid, command: process.command, unit: unit, startTime: process.startTime)
         }
         table.cgroups = [:]
         return table
@@ -79,9 +79,11 @@ public struct ProcessTable: Sendable {
         var table = ProcessTable.empty
         for pid in pids {
             let base = "\(procRoot)/\(pid)"
+            let started = startTime(base, syscalls: syscalls)   // first: the descriptors listed below are this process's or a later one's
             guard let comm = FileReader.smallFile("\(base)/comm", syscalls: syscalls) else { continue }   // gone meanwhile
             table.cgroups[pid] = FileReader.smallFile("\(base)/cgroup", syscalls: syscalls).flatMap(CgroupUnit.path)
-            table.processes[pid] = HolderProcess(pid: pid, command: comm.split(separator: "\n").first.map(String.init) ?? "", unit: nil)
+            table.processes[pid] = HolderProcess(pid: pid, command: comm.split(separator: "\n").first.map(String.init) ?? "", unit: nil,
+                                                 startTime: started)
             if case .success(let link) = syscalls.readLink("\(base)/ns/net"), let inode = bracketedInode(link, kind: "net") {
                 table.namespaces[pid] = inode
             }
@@ -152,6 +154,14 @@ public struct ProcessTable: Sendable {
         namespaces.merge(other.namespaces) { mine, _ in mine }
         cgroups.merge(other.cgroups) { mine, _ in mine }
         hidden += other.hidden
+    }
+
+    /// The start time of the process at `base` (`/proc/PID`): field 22 of its `stat`, in
+    /// clock ticks since boot; `nil` if it is gone.
+    static func startTime(_ base: String, syscalls: Syscalls) -> UInt64? {
+        guard let stat = FileReader.smallFile("\(base)/stat", syscalls: syscalls), let end = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")   // from field 3, the state
+        return fields.count > 19 ? UInt64(fields[19]) : nil
     }
 
     /// The inode in a `socket:[12345]` or `net:[4026531840]` link target.

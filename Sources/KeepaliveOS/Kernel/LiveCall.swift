@@ -49,14 +49,6 @@ enum LiveCall {
         return .success(String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
-    /// `pidfd_open(2)` then `pidfd_getfd(2)`: a duplicate of descriptor `fd` of process `pid`.
-    @Sendable static func duplicateDescriptor(_ pid: Int32, _ fd: Int32) -> Result<Int32, Errno> {
-        let pidfd = kt_pidfd_open(pid)
-        guard pidfd >= 0 else { return .failure(.current) }
-        defer { _ = Glibc.close(pidfd) }
-        return descriptor(kt_pidfd_getfd(pidfd, fd))
-    }
-
     /// `getrlimit(2)` of RLIMIT_NOFILE, each limit clamped to `Int32.max` (infinity too).
     @Sendable static func descriptorLimit() -> Result<(soft: Int, hard: Int), Errno> {
         var limit = rlimit()

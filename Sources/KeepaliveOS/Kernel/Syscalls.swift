@@ -138,9 +138,16 @@ public struct SyscallTable: Sendable {
             Int(Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, flags, address.baseAddress?.assumingMemoryBound(to: sockaddr.self), &length))
         }
     }
-    /// `pidfd_open(2)` then `pidfd_getfd(2)`: a duplicate of another process's descriptor.
-    public var duplicateDescriptor = SyscallEntry<Int32, Int32, Result<Int32, Errno>>("pidfd_getfd", subject: { pid, fd in "\(pid)/\(fd)" },
-                                                                                    LiveCall.duplicateDescriptor)
+    /// `pidfd_open(2)`: a descriptor (close-on-exec) that refers to process `pid` alone, even
+    /// after its PID is given to another.
+    public var openProcess = SyscallEntry<Int32, Result<Int32, Errno>>("pidfd_open", subject: { "\($0)" }) { pid in
+        LiveCall.descriptor(kt_pidfd_open(pid))
+    }
+    /// `pidfd_getfd(2)`: a duplicate (close-on-exec) of descriptor `fd` of the process behind
+    /// `pidfd`; ESRCH once that process has exited.
+    public var duplicateFromProcess = SyscallEntry<Int32, Int32, Result<Int32, Errno>>("pidfd_getfd", subject: { pidfd, fd in "\(pidfd):\(fd)" }) { pidfd, fd in
+        LiveCall.descriptor(kt_pidfd_getfd(pidfd, fd))
+    }
     /// `getsockopt(2)` of an int option (descriptor, level, name).
     public var socketOption = SyscallEntry<Int32, Int32, Int32, Result<Int32, Errno>>("getsockopt", subject: { fd, _, _ in "\(fd)" }, LiveCall.socketOption)
     /// `getsockopt(2)` of a 64-bit option, such as `SO_NETNS_COOKIE` (descriptor, level, name).

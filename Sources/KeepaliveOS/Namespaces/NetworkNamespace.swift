@@ -12,6 +12,14 @@ public enum NetworkNamespace {
         public let target: String
         public let path: String
         public let errno: Errno
+
+        /// `target` (as the user named it) could not be entered by `path`.
+        public init(target: String, path: String, errno: Errno) {
+            self.target = target
+            self.path = path
+            self.errno = errno
+        }
+
         public var description: String {
             let hint = errno.code == EPERM ? " (entering a network namespace needs CAP_SYS_ADMIN)" : ""
             return "cannot enter network namespace \(target) (\(path)): \(errno)\(hint)"

@@ -19,6 +19,9 @@ Prints `ready {json}` once set up, then reads commands, one per line, answering 
             gone without a FIN or RST, as after a crash or a dead NAT
   send      the server sends data on the connection from B's port 40003 (it stays unacknowledged)
   connect   B opens one more connection, from port 40005, and the server accepts it
+  close     the server closes the first two connections it accepted (B's ends stay open)
+  replace   the server puts an AF_UNIX socket at the descriptor of the third one it accepted
+  unix-keepalive  `ok unix-keepalive FAMILY 0|1`: SO_KEEPALIVE of that descriptor, as the server reads it
   quit      tear down (so does end of input)
 
 With --classes, B also opens: from port 40001 a connection it then closes (CLOSE-WAIT on A);
@@ -80,6 +83,20 @@ def server(count, classes):
         elif command == "send":
             by_port[40003].send(b"x" * 1000)
             say("sent")
+        elif command == "close":
+            for connection in held[:2]:
+                connection.close()
+            say("closed")
+        elif command == "replace":
+            mine, other = socket.socketpair()
+            outgoing.append(other)
+            os.dup2(mine.fileno(), held[2].fileno(), inheritable=False)
+            mine.close()
+            say("replaced")
+        elif command == "unix-keepalive":
+            probe = socket.socket(fileno=os.dup(held[2].fileno()))
+            say("unix-keepalive", probe.family.name, probe.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
+            probe.close()
         elif command == "quit":
             break
 
@@ -221,7 +238,7 @@ def main():
         def tell(process, command, answer):
             process.stdin.write((command + "\n").encode())
             process.stdin.flush()
-            expect(process, answer)
+            return expect(process, answer)
 
         if classes:
             tell(srv, "outgoing", "done")
@@ -234,6 +251,14 @@ def main():
             elif command == "send":
                 tell(srv, "send", "sent")
                 say("ok send")
+            elif command == "close":
+                tell(srv, "close", "closed")
+                say("ok close")
+            elif command == "replace":
+                tell(srv, "replace", "replaced")
+                say("ok replace")
+            elif command == "unix-keepalive":
+                say("ok", tell(srv, "unix-keepalive", "unix-keepalive").strip())
             elif command == "connect":
                 tell(rem, "connect", "connected-more")
                 expect(srv, "accepted-more")

@@ -44,10 +44,11 @@ public final class LivePeers: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Sends a fixture command (`cut`, `send`) and waits for its `ok`.
-    public func command(_ word: String, timeout: Double = MessageLog.defaultTimeout) throws {
+    /// Sends a fixture command (`cut`, `send`) and waits for its `ok`; returns that line.
+    @discardableResult
+    public func command(_ word: String, timeout: Double = MessageLog.defaultTimeout) throws -> String {
         process.input?.write(Data((word + "\n").utf8))
-        _ = try line(startingWith: "ok \(word)", timeout: timeout)
+        return try line(startingWith: "ok \(word)", timeout: timeout)
     }
 
     /// Tears everything down and waits for the fixture to exit.
