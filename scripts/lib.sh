@@ -46,8 +46,9 @@ ensure_swift() {
 }
 
 # The packages needed to build: libsystemd through pkg-config; the static libstdc++ that the
-# release binary links in (scripts/build-release).
-BUILD_PACKAGES=(libsystemd-dev pkg-config libstdc++-12-dev)
+# release binary links in (scripts/build-release); libbpf's headers for the dlopen shim
+# (Sources/CLibbpf) and for scripts/build-bpf (libbpf itself, libbpf1, is dlopened at run time).
+BUILD_PACKAGES=(libsystemd-dev pkg-config libstdc++-12-dev libbpf-dev)
 # The packages scripts/build-deb uses: Debian's packaging tools.
 DEB_PACKAGES=(debhelper dpkg-dev)
 # The packages the tests use: journald and systemd-analyze, sysctl, unshare/nsenter/setpriv, for
