@@ -80,6 +80,8 @@ let package = Package(
 
         // Test support: namespaces (C, needs _GNU_SOURCE), temp dirs, child processes.
         .target(name: "CTestSupport", path: "Tests/Support/CTestSupport"),
+        // Per-thread capabilities, for the BPF tests' EPERM paths.
+        .target(name: "CTestCapabilities", path: "Tests/Support/CTestCapabilities"),
         .target(
             name: "KeepaliveTestKit",
             dependencies: ["CTestSupport", "KeepaliveModel"],
@@ -93,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KeepaliveOSTests",
-            dependencies: ["KeepaliveOS", "KeepaliveModel", "KeepaliveBPF", "KeepaliveTestKit"],
+            dependencies: ["KeepaliveOS", "KeepaliveModel", "KeepaliveBPF", "KeepaliveTestKit", "CTestCapabilities"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -76,9 +76,14 @@ void kt_libbpf_log_clear(void) {
 
 int kt_libbpf_load(const char *soname, char *error, size_t error_size) {
     pthread_mutex_lock(&load_lock);
-    if (loaded()) {
+    if (loaded()) {   // the table stays; say only whether `soname` can be opened too
+        void *other = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+        if (!other)
+            snprintf(error, error_size, "%s", dlerror());
+        else
+            dlclose(other);
         pthread_mutex_unlock(&load_lock);
-        return 0;
+        return other ? 0 : -1;
     }
     void *library = dlopen(soname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!library) {

@@ -7,6 +7,7 @@ import Testing
 struct BPFModelTests {
     static let server = KeepaliveValues(time: 1800, intvl: 30, probes: 3)
 
+    /// `off` sets nothing, `auto` is time + intvl × probes, a span is itself.
     @Test(arguments: [
         (SocketPolicy.UserTimeout.off, UInt32(0)),
         (.auto, 1_890_000),                 // (1800 + 30 × 3) s
@@ -18,11 +19,13 @@ struct BPFModelTests {
         #expect(policy.keepalive == Self.server)
     }
 
+    /// `auto` of the longest values is capped at TCP_USER_TIMEOUT's int range.
     @Test func autoIsCappedAtWhatTheKernelTakes() throws {
         let longest = KeepaliveValues(time: 32767, intvl: 32767, probes: 127)
         #expect(try #require(SocketPolicy(keepalive: longest, userTimeout: .auto)).userTimeoutMilliseconds == UInt32(Int32.max))
     }
 
+    /// A value outside the per-socket limits makes no policy.
     @Test(arguments: [
         KeepaliveValues(time: 0, intvl: 30, probes: 3), KeepaliveValues(time: 32768, intvl: 30, probes: 3),
         KeepaliveValues(time: 1800, intvl: 0, probes: 3), KeepaliveValues(time: 1800, intvl: 30, probes: 128),
@@ -31,11 +34,13 @@ struct BPFModelTests {
         #expect(SocketPolicy(keepalive: values, userTimeout: .off) == nil)
     }
 
+    /// A user timeout outside 0...Int32.max makes no policy.
     @Test func aUserTimeoutBeyondAnIntMakesNoPolicy() {
         #expect(SocketPolicy(keepalive: Self.server, userTimeout: .milliseconds(Int(Int32.max) + 1)) == nil)
         #expect(SocketPolicy(keepalive: Self.server, userTimeout: .milliseconds(-1)) == nil)
     }
 
+    /// Only changed and new entries are written, in id order; removed ones are deleted after.
     @Test func theMapChangesInPlaceWritesFirstDeletesLast() throws {
         let web = try #require(SocketPolicy(keepalive: Self.server, userTimeout: .off))
         let cloud = try #require(SocketPolicy(keepalive: KeepaliveValues(time: 300, intvl: 15, probes: 3), userTimeout: .auto))
@@ -47,12 +52,14 @@ struct BPFModelTests {
         #expect(WorkloadMapChange(from: [CgroupID(9): cloud], to: [CgroupID(9): cloud]).isEmpty)
     }
 
+    /// Counters add field by field.
     @Test func countersAddUp() {
         let sum = SocketCounters(given: 2, leftAlone: 1) + SocketCounters(given: 1, failed: 4)
         #expect(sum == SocketCounters(given: 3, leftAlone: 1, failed: 4))
         #expect(sum.total == 8)
     }
 
+    /// The layout's paths, with a trailing slash dropped.
     @Test func pinsLiveInOneDirectoryOneSubdirectoryPerHook() {
         let layout = PinLayout(directory: "/sys/fs/bpf/keepalived-tune/")
         #expect(layout.directory == PinLayout.defaultDirectory)
@@ -67,6 +74,9 @@ struct BPFModelTests {
         var testDescription: String { "errno \(errno) → \(reason.missing)" }
     }
 
+    /// CAP_NET_ADMIN, CAP_PERFMON and CAP_BPF.
+    static let all: UInt64 = 1 << 12 | 1 << 38 | 1 << 39
+
     static let loads: [Load] = [
         Load(errno: 1, log: "", effective: 0, reason: .notPermitted(missing: [.bpf, .netAdmin, .perfmon])),
         Load(errno: 1, log: "", effective: 1 << 39 | 1 << 12, reason: .notPermitted(missing: [.perfmon])),
@@ -76,18 +86,23 @@ struct BPFModelTests {
         Load(errno: 1, log: "", effective: 1 << 39 | 1 << 12 | 1 << 38, reason: .notPermitted(missing: [])),
         Load(errno: 38, log: "", effective: 0, reason: .kernelTooOld("the bpf() system call is missing")),
         Load(errno: 22, log: "libbpf: prog 'p': BPF program load failed\n3: (85) call bpf_skc_to_tcp_sock#137\nunknown func bpf_skc_to_tcp_sock#137\n",
-             effective: 0, reason: .kernelTooOld("unknown func bpf_skc_to_tcp_sock#137")),
+             effective: all, reason: .kernelTooOld("unknown func bpf_skc_to_tcp_sock#137")),
+        // Without CAP_PERFMON, the helper is hidden: privileges, not the kernel.
+        Load(errno: 22, log: "program of this type cannot use helper bpf_skc_to_tcp_sock#137\n",
+             effective: 1 << 39 | 1 << 12, reason: .notPermitted(missing: [.perfmon])),
         Load(errno: 22, log: "libbpf: failed to find valid kernel BTF\nlibbpf: Error loading vmlinux BTF: -3\n",
-             effective: 0, reason: .noKernelBTF),
-        Load(errno: 7, log: "libbpf: something else\n", effective: 0,
+             effective: all, reason: .noKernelBTF),
+        Load(errno: 7, log: "libbpf: something else\n", effective: all,
              reason: .failed("loading the programs failed (errno 7): libbpf: something else")),
     ]
 
+    /// Each failed load gets the reason an admin can act on.
     @Test(arguments: loads)
     func aFailedLoadIsExplained(_ load: Load) {
         #expect(BPFUnavailable.classifyLoad(errno: load.errno, log: load.log, effective: load.effective) == load.reason)
     }
 
+    /// The reasons' sentences and journal words.
     @Test func theReasonSaysWhatIsMissing() {
         #expect(BPFUnavailable.notPermitted(missing: [.bpf, .perfmon]).description
                 == "loading the programs needs CAP_BPF, CAP_PERFMON, which this process lacks")
@@ -95,6 +110,7 @@ struct BPFModelTests {
         #expect(BPFUnavailable.noLibbpf("libbpf.so.1: cannot open shared object file").description.contains("install libbpf1"))
     }
 
+    /// A write's one-line form names the key, the values and the writer.
     @Test func aWriteSaysWhoWroteWhat() {
         let write = SysctlWrite(key: .time, pid: 4242, uid: 0, cgroup: CgroupID(9), command: "sysctl",
                                 oldValue: "7200", newValue: "600", refused: true)

@@ -24,6 +24,7 @@ struct BPFObjectsTests {
         return String(result.stdout.prefix(64))
     }
 
+    /// An edited program or layout without a rebuild fails here.
     @Test func everySourceHashesAsTheManifestSays() throws {
         let sources = Self.manifest("source")
         let programs = try FileManager.default.contentsOfDirectory(atPath: FileList.packageRoot + "/Sources/KeepaliveBPF/programs")
@@ -36,6 +37,7 @@ struct BPFObjectsTests {
         }
     }
 
+    /// The binary embeds exactly the committed objects the manifest names.
     @Test func theEmbeddedBytesAreTheCommittedObjects() throws {
         let objects = Self.manifest("object")
         let embedded = ["KeepaliveBPF/Objects/keepalive.bpf.o": BPFObjects.keepalive,

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/bpf.h>   // the UAPI constants (attach types) Swift uses
 #include "kt_bpf_layout.h"
 
 struct bpf_object;
@@ -24,7 +25,8 @@ struct ring_buffer;
 
 /// Opens the shared library `soname` and resolves every function this header wraps. Returns
 /// 0, or -1 with a sentence in `error` (the dlerror() text, or the first missing function).
-/// Once one call succeeded, later calls return 0 at once, whatever `soname` says.
+/// Once one call succeeded, the table stays as it is: later calls only say whether `soname`
+/// can be opened too (so a probe for another name answers truthfully).
 int kt_libbpf_load(const char *soname, char *error, size_t error_size);
 
 /// What libbpf printed on the calling thread since kt_libbpf_log_clear() (warnings and

@@ -67,7 +67,12 @@ public enum BPFUnavailable: Error, Sendable, Hashable, CustomStringConvertible {
             return .kernelTooOld("the bpf() system call is missing")
         default:
             if log.contains("vmlinux BTF") || (errno == ENOENT && log.contains("BTF")) { return .noKernelBTF }
-            if let verdict = kernelVerdict(in: log) { return .kernelTooOld(verdict) }
+            if let verdict = kernelVerdict(in: log) {
+                // Without CAP_PERFMON the kernel hides helpers and BTF reads ("cannot use
+                // helper"): missing privileges come first.
+                let missing = BPFCapability.missing(from: effective)
+                return missing.isEmpty ? .kernelTooOld(verdict) : .notPermitted(missing: missing)
+            }
             return .failed("loading the programs failed (errno \(errno))" + (log.isEmpty ? "" : ": \(lastLine(of: log))"))
         }
     }
@@ -110,6 +115,7 @@ public enum BPFCapability: Int, Sendable, Hashable, CaseIterable {
     public static func missing(from effective: UInt64?) -> [BPFCapability] {
         let needed: [BPFCapability] = [.bpf, .netAdmin, .perfmon]
         guard let effective else { return needed }
+        /// Whether capability `bit` is in the set.
         func has(_ bit: Int) -> Bool { effective & (1 << UInt64(bit)) != 0 }
         return needed.filter { capability in
             if has(capability.rawValue) { return false }

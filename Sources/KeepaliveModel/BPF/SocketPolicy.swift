@@ -48,10 +48,13 @@ public struct SocketPolicy: Sendable, Hashable, CustomStringConvertible {
 public struct CgroupID: Sendable, Hashable, Comparable, CustomStringConvertible {
     public let rawValue: UInt64
 
+    /// The id the kernel gave a cgroup.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
+    /// Ids in numeric order (the order of creation).
     public static func < (lhs: CgroupID, rhs: CgroupID) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The id in decimal, as bpftool prints it.
     public var description: String { String(rawValue) }
 }
 
@@ -65,6 +68,7 @@ public struct SocketCounters: Sendable, Hashable {
     /// Connections for which the kernel refused an option.
     public var failed: UInt64
 
+    /// Counts from their three fields.
     public init(given: UInt64 = 0, leftAlone: UInt64 = 0, failed: UInt64 = 0) {
         self.given = given
         self.leftAlone = leftAlone

@@ -18,6 +18,7 @@ public struct SysctlWrite: Sendable, Hashable, CustomStringConvertible {
     /// Whether the program refused the write (EPERM): the value did not change.
     public let refused: Bool
 
+    /// A write from its fields.
     public init(key: Tunable, pid: Int32, uid: UInt32, cgroup: CgroupID, command: String,
                 oldValue: String, newValue: String, refused: Bool) {
         self.key = key
@@ -43,6 +44,7 @@ public struct SysctlWritePolicy: Sendable, Hashable {
     /// The keys whose writes are refused with EPERM (`on-drift = deny`).
     public var denied: Set<Tunable>
 
+    /// A policy refusing writes to `denied` (none by default: report only).
     public init(denied: Set<Tunable> = []) { self.denied = denied }
 }
 
@@ -56,6 +58,7 @@ public struct SysctlCounters: Sendable, Hashable {
     /// but nobody was told; a re-read must find what changed.
     public var dropped: UInt64
 
+    /// Counts from their three fields.
     public init(seen: UInt64 = 0, denied: UInt64 = 0, dropped: UInt64 = 0) {
         self.seen = seen
         self.denied = denied

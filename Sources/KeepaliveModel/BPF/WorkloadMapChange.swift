@@ -10,6 +10,7 @@ public struct WorkloadMapChange: Sendable, Hashable {
         public let workload: CgroupID
         public let policy: SocketPolicy
 
+        /// An entry: the workload's cgroup id and its policy.
         public init(workload: CgroupID, policy: SocketPolicy) {
             self.workload = workload
             self.policy = policy
