@@ -178,14 +178,18 @@ int kt_bpf_obj_pin(int fd, const char *path) { CALL_INT(bpf_obj_pin, fd, path); 
 int kt_bpf_obj_get(const char *path) { CALL_INT(bpf_obj_get, path); }
 int kt_bpf_prog_get_fd_by_id(uint32_t id) { CALL_INT(bpf_prog_get_fd_by_id, id); }
 
+/// bpf_obj_get_info_by_fd() into `info`, zeroed first, of `size` bytes.
+static int info_by_fd(int fd, void *info, __u32 size) {
+    if (!loaded())
+        return -ENOSYS;
+    memset(info, 0, size);
+    return sym.bpf_obj_get_info_by_fd(fd, info, &size);
+}
+
 int kt_bpf_link_info(int link_fd, uint32_t *link_id, uint32_t *program_id, uint64_t *cgroup_id,
                      uint32_t *attach_type) {
     struct bpf_link_info info;
-    memset(&info, 0, sizeof(info));
-    __u32 length = sizeof(info);
-    if (!loaded())
-        return -ENOSYS;
-    int result = sym.bpf_obj_get_info_by_fd(link_fd, &info, &length);
+    int result = info_by_fd(link_fd, &info, sizeof(info));
     if (result < 0)
         return result;
     *link_id = info.id;
@@ -197,11 +201,7 @@ int kt_bpf_link_info(int link_fd, uint32_t *link_id, uint32_t *program_id, uint6
 
 int kt_bpf_program_info(int program_fd, uint32_t *program_id, uint8_t tag[8]) {
     struct bpf_prog_info info;
-    memset(&info, 0, sizeof(info));
-    __u32 length = sizeof(info);
-    if (!loaded())
-        return -ENOSYS;
-    int result = sym.bpf_obj_get_info_by_fd(program_fd, &info, &length);
+    int result = info_by_fd(program_fd, &info, sizeof(info));
     if (result < 0)
         return result;
     *program_id = info.id;
@@ -212,11 +212,7 @@ int kt_bpf_program_info(int program_fd, uint32_t *program_id, uint8_t tag[8]) {
 int kt_bpf_map_info(int map_fd, uint32_t *type, uint32_t *key_size, uint32_t *value_size,
                     uint32_t *max_entries, uint32_t *flags) {
     struct bpf_map_info info;
-    memset(&info, 0, sizeof(info));
-    __u32 length = sizeof(info);
-    if (!loaded())
-        return -ENOSYS;
-    int result = sym.bpf_obj_get_info_by_fd(map_fd, &info, &length);
+    int result = info_by_fd(map_fd, &info, sizeof(info));
     if (result < 0)
         return result;
     *type = info.type;

@@ -19,9 +19,7 @@
 //   0 explicitly cannot be told from one that never set it, and is given them.
 // - Every connection of a selected workload counts once in `counters`: given, left alone
 //   (the application had set everything), or failed.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include "kt_bpf_layout.h"
+#include "kt_keepalive.h"
 
 #define SOL_SOCKET 1
 #define SO_KEEPALIVE 9
@@ -33,63 +31,6 @@
 
 /// How many cgroup levels are walked up from the socket's own to find its workload.
 #define KT_MAX_DEPTH 32
-
-// CO-RE views of the kernel structures read: only the fields used, relocated by libbpf
-// against the running kernel's BTF (/sys/kernel/btf/vmlinux).
-struct kernfs_node {
-    __u64 id;
-} __attribute__((preserve_access_index));
-
-struct cgroup;
-
-struct cgroup_subsys_state {
-    struct cgroup *cgroup;
-    struct cgroup_subsys_state *parent;
-} __attribute__((preserve_access_index));
-
-struct cgroup {
-    struct cgroup_subsys_state self;
-    struct kernfs_node *kn;
-} __attribute__((preserve_access_index));
-
-struct sock_cgroup_data {
-    struct cgroup *cgroup;
-} __attribute__((preserve_access_index));
-
-struct sock {
-    struct sock_cgroup_data sk_cgrp_data;
-} __attribute__((preserve_access_index));
-
-struct inet_sock {
-    struct sock sk;
-} __attribute__((preserve_access_index));
-
-struct inet_connection_sock {
-    struct inet_sock icsk_inet;
-} __attribute__((preserve_access_index));
-
-struct tcp_sock {
-    struct inet_connection_sock inet_conn;
-    unsigned int keepalive_time;
-    unsigned int keepalive_intvl;
-    __u8 keepalive_probes;
-} __attribute__((preserve_access_index));
-
-/// The selected workloads: cgroup id -> what their new connections get. Written by the daemon.
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 4096);
-    __type(key, __u64);
-    __type(value, struct kt_keepalive_policy);
-} workloads SEC(".maps");
-
-/// What was done, per workload (cgroup id of the matching `workloads` entry), per CPU.
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-    __uint(max_entries, 4096);
-    __type(key, __u64);
-    __type(value, struct kt_keepalive_counters);
-} counters SEC(".maps");
 
 /// The nearest cgroup, from the socket's own up, that `workloads` names; 0 if none.
 static __always_inline __u64 workload_of(struct tcp_sock *tp, struct kt_keepalive_policy **policy) {

@@ -3,36 +3,7 @@
 // of `current` (seen[0]) and of the socket itself, read as keepalive.bpf.c reads it (seen[1]).
 // The test shows the two differ: sock_ops allows bpf_get_current_cgroup_id(), but in the
 // passive callback `current` is whatever task the softirq interrupted, not the server.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct kernfs_node {
-    __u64 id;
-} __attribute__((preserve_access_index));
-
-struct cgroup {
-    struct kernfs_node *kn;
-} __attribute__((preserve_access_index));
-
-struct sock_cgroup_data {
-    struct cgroup *cgroup;
-} __attribute__((preserve_access_index));
-
-struct sock {
-    struct sock_cgroup_data sk_cgrp_data;
-} __attribute__((preserve_access_index));
-
-struct inet_sock {
-    struct sock sk;
-} __attribute__((preserve_access_index));
-
-struct inet_connection_sock {
-    struct inet_sock icsk_inet;
-} __attribute__((preserve_access_index));
-
-struct tcp_sock {
-    struct inet_connection_sock inet_conn;
-} __attribute__((preserve_access_index));
+#include "kt_keepalive.h"
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
