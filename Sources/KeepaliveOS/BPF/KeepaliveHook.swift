@@ -35,7 +35,8 @@ public final class KeepaliveHook {
 
     /// Puts the hook in force at `place` with `workloads` in its map (adopting what is
     /// pinned there: see ``PinnedHook``). The map holds exactly `workloads` before the
-    /// program can run with a map it did not have before.
+    /// program can run with a map it did not have before. An adopted map is changed in place
+    /// (``setWorkloads(_:)``); the counters of workloads it no longer holds are dropped.
     public static func attach(at place: BPFPlace, workloads: [CgroupID: SocketPolicy]) throws(BPFError) -> KeepaliveHook {
         let pinned = try PinnedHook.attach(program, at: place) { object throws(BPFError) in
             _ = try apply(WorkloadMapChange(from: read(try object.map("workloads")), to: workloads),

@@ -123,14 +123,19 @@ final class PinnedHook {
         let link: OpaquePointer, attachment: HookAttachment
         if let pinned, let info = try? LinkInfo(pinned), info.cgroupID == cgroupID.rawValue, info.attachType == spec.attachType {
             link = pinned
-            let running = try ProgramIdentity(id: info.programID)
-            if running.tag == identity.tag && fresh.isEmpty {
-                attachment = .adopted
-            } else {
-                try Libbpf.call("switching the pinned link \(linkPath) to the new \(spec.program)") {
-                    kt_bpf_link__update_program(link, program)
+            do throws(BPFError) {
+                let running = try ProgramIdentity(id: info.programID)
+                if running.tag == identity.tag && fresh.isEmpty {
+                    attachment = .adopted
+                } else {
+                    try Libbpf.call("switching the pinned link \(linkPath) to the new \(spec.program)") {
+                        kt_bpf_link__update_program(link, program)
+                    }
+                    attachment = .updated(from: running.tag, to: identity.tag)
                 }
-                attachment = .updated(from: running.tag, to: identity.tag)
+            } catch {
+                kt_bpf_link__close(pinned)   // this process's descriptor only: the pin stays
+                throw error
             }
         } else {
             let cgroup = try place.openCgroup()

@@ -21,11 +21,14 @@ import os
 import select
 import subprocess
 import sys
+import time
 
 
-def wait_empty(cgroup):
-    """Waits until cgroup.events says `populated 0` (the kernel signals a change with POLLPRI)."""
+def wait_empty(cgroup, limit=60):
+    """Waits until cgroup.events says `populated 0` (the kernel signals a change with POLLPRI),
+    at most `limit` seconds: a process that cannot die leaves its cgroups behind, and says so."""
     events = os.open(os.path.join(cgroup, "cgroup.events"), os.O_RDONLY)
+    deadline = time.monotonic() + limit
     try:
         poller = select.poll()
         poller.register(events, select.POLLPRI)
@@ -33,7 +36,10 @@ def wait_empty(cgroup):
             os.lseek(events, 0, os.SEEK_SET)
             if b"populated 0" in os.read(events, 4096):
                 return
-            poller.poll(30_000)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                sys.exit(f"sandbox.py: {cgroup} still has processes after {limit} s; its cgroups stay")
+            poller.poll(int(left * 1000))
     finally:
         os.close(events)
 
