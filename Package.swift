@@ -5,7 +5,9 @@
 // Layers, one target each; dependencies point toward the model:
 //
 //   keepalived-tune (CLI) ─┬─> KeepaliveDaemon ─┬─> KeepaliveOS ──┬─> KeepaliveModel
-//                          │                    │                 └─> CLinux (signalfd)
+//                          │                    │                 ├─> CLinux (signalfd)
+//                          │                    │                 ├─> CLibbpf (libbpf, dlopened)
+//                          │                    │                 └─> KeepaliveBPF (the kernel programs)
 //                          │                    ├─> KeepaliveModel
 //                          │                    └─> SystemdKit ──> CSystemd (libsystemd)
 //                          └─> KeepaliveOS
@@ -46,9 +48,17 @@ let package = Package(
         ),
         // Linux calls Swift's Glibc module does not export (signalfd).
         .target(name: "CLinux"),
+        // libbpf through dlopen (libbpf1 is a Recommends, never a link dependency), and the
+        // map layouts the kernel programs share with Swift (include/kt_bpf_layout.h).
+        .target(name: "CLibbpf", linkerSettings: [.linkedLibrary("dl")]),
+        // The kernel programs: C source in programs/, built by scripts/build-bpf into the
+        // committed Objects/*.bpf.o, embedded in the binary.
+        .target(name: "KeepaliveBPF", exclude: ["programs", "README.md"], resources: [.embedInCode("Objects")],
+                swiftSettings: strict),
         // The OS shell: /proc/sys access under a configurable root, config and profile files,
         // and the kernel event sources the daemon waits on (inotify, signalfd, poll).
-        .target(name: "KeepaliveOS", dependencies: ["KeepaliveModel", "CLinux"], swiftSettings: strict),
+        .target(name: "KeepaliveOS", dependencies: ["KeepaliveModel", "CLinux", "CLibbpf", "KeepaliveBPF"],
+                swiftSettings: strict),
         // The long-running service (`keepalived-tune run`).
         .target(
             name: "KeepaliveDaemon",
@@ -70,6 +80,8 @@ let package = Package(
 
         // Test support: namespaces (C, needs _GNU_SOURCE), temp dirs, child processes.
         .target(name: "CTestSupport", path: "Tests/Support/CTestSupport"),
+        // Per-thread capabilities, for the BPF tests' EPERM paths.
+        .target(name: "CTestCapabilities", path: "Tests/Support/CTestCapabilities"),
         .target(
             name: "KeepaliveTestKit",
             dependencies: ["CTestSupport", "KeepaliveModel"],
@@ -83,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KeepaliveOSTests",
-            dependencies: ["KeepaliveOS", "KeepaliveModel", "KeepaliveTestKit"],
+            dependencies: ["KeepaliveOS", "KeepaliveModel", "KeepaliveBPF", "KeepaliveTestKit", "CTestCapabilities"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -49,8 +49,9 @@ ensure_swift() {
 }
 
 # The packages needed to build: libsystemd through pkg-config; the static libstdc++ that the
-# release binary links in (scripts/build-release).
-BUILD_PACKAGES=(libsystemd-dev pkg-config libstdc++-12-dev)
+# release binary links in (scripts/build-release); libbpf's headers for the dlopen shim
+# (Sources/CLibbpf) and for scripts/build-bpf (libbpf itself, libbpf1, is dlopened at run time).
+BUILD_PACKAGES=(libsystemd-dev pkg-config libstdc++-12-dev libbpf-dev)
 # The packages scripts/build-deb uses: Debian's packaging tools.
 DEB_PACKAGES=(debhelper dpkg-dev)
 # The packages the tests use: journald and systemd-analyze, sysctl, unshare/nsenter/setpriv, for
@@ -58,9 +59,10 @@ DEB_PACKAGES=(debhelper dpkg-dev)
 # namespaces tests real podman containers (podman, run by runc from a busybox root) and a
 # dockerd of their own (docker.io); for the metrics tests promtool (prometheus), a real
 # node_exporter and curl to scrape it; for the man pages mandoc and man; the three shells
-# whose completions are tested; and what the package build needs.
+# whose completions are tested; for the BPF tests libbpf1 (dlopened) and bpftool (what is
+# attached); and what the package build needs.
 TEST_PACKAGES=(systemd procps util-linux iproute2 python3 podman runc busybox-static docker.io
-               prometheus prometheus-node-exporter curl mandoc man-db bash fish zsh
+               prometheus prometheus-node-exporter curl mandoc man-db bash fish zsh libbpf1 bpftool
                "${DEB_PACKAGES[@]}")
 # The packages the benchmark uses: the peer it is measured against, a bus for tuned-adm.
 BENCH_PACKAGES=(tuned dbus-daemon python3 lsof iproute2 podman runc busybox-static)
