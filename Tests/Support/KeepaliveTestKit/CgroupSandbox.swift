@@ -64,7 +64,7 @@ public final class CgroupSandbox: @unchecked Sendable {
     /// Moves process `pid` into the cgroup at `path` (writes it to `cgroup.procs`). Sockets
     /// it creates from now on belong to that cgroup; those it has keep theirs.
     public func move(_ pid: Int32, to path: String) throws {
-        try Data("\(pid)\n".utf8).write(to: URL(fileURLWithPath: "\(path)/cgroup.procs"))
+        try TemporaryDirectory.replaceContents(of: "\(path)/cgroup.procs", with: Array("\(pid)\n".utf8))
     }
 
     /// The names in the test's bpffs, recursively, relative to it, without what the kernel

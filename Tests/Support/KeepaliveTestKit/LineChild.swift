@@ -4,12 +4,13 @@ import Foundation
 /// each on its stdout. Closing stdin (``finish()``, or this process dying) tells it to end.
 ///
 /// Reads wait in poll(2) with a limit, so a child that hangs fails the test instead of
-/// hanging it; nothing waits by sleeping.
+/// hanging it; nothing waits by sleeping. Spawned as every test child is (``SpawnedProcess``):
+/// it gets its three pipes and nothing else.
 public final class LineChild: @unchecked Sendable {
-    private let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
-    private let errors = Pipe()
+    private let process: SpawnedProcess
+    private let input: FileHandle
+    private let output: FileHandle
+    private let errors: FileHandle
     private var buffer: [UInt8] = []
     private var finished = false
     /// The child's PID (the same after exec(3), as with `unshare` without `--fork`).
@@ -25,13 +26,11 @@ public final class LineChild: @unchecked Sendable {
     /// Starts `arguments` (the first searched in PATH).
     public init(_ arguments: [String], label: String) throws {
         self.label = label
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        pid = process.processIdentifier
+        process = try SpawnedProcess(arguments, stdin: .pipe, stdout: .pipe, stderr: .pipe)
+        input = process.input!
+        output = process.output!
+        errors = process.error!
+        pid = process.pid
     }
 
     /// Ends the child: see ``finish()``.
@@ -39,13 +38,13 @@ public final class LineChild: @unchecked Sendable {
 
     /// Sends one line.
     public func send(_ line: String) {
-        input.fileHandleForWriting.write(Data((line + "\n").utf8))
+        input.write(Data((line + "\n").utf8))
     }
 
     /// The next line of output, waiting at most `timeout` seconds.
     public func line(timeout: Double = MessageLog.defaultTimeout) throws -> String {
         let deadline = Date(timeIntervalSinceNow: timeout)
-        let fd = output.fileHandleForReading.fileDescriptor
+        let fd = output.fileDescriptor
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffer[..<newline], as: UTF8.self)
@@ -59,9 +58,9 @@ public final class LineChild: @unchecked Sendable {
             var chunk = [UInt8](repeating: 0, count: 4096)
             let count = read(fd, &chunk, chunk.count)
             if count <= 0 {
-                process.waitUntilExit()
-                let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                throw Failed(description: "\(label) exited (\(process.terminationStatus)) without answering; stderr: \(stderr)")
+                let status = process.wait()
+                let stderr = String(decoding: errors.readDataToEndOfFile(), as: UTF8.self)
+                throw Failed(description: "\(label) exited (\(status)) without answering; stderr: \(stderr)")
             }
             buffer += chunk[..<count]
         }
@@ -76,7 +75,7 @@ public final class LineChild: @unchecked Sendable {
     /// Everything the child wrote to stderr: waits for it to exit first (``finish()``).
     public func standardError() -> String {
         finish()
-        return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return String(decoding: errors.readDataToEndOfFile(), as: UTF8.self)
     }
 
     /// Closes the child's stdin and waits for it to exit; its exit status.
@@ -84,9 +83,8 @@ public final class LineChild: @unchecked Sendable {
     public func finish() -> Int32 {
         if !finished {
             finished = true
-            try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
+            try? input.close()
         }
-        return process.terminationStatus
+        return process.wait()
     }
 }
