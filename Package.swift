@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "CTestCapabilities", path: "Tests/Support/CTestCapabilities"),
         .target(
             name: "KeepaliveTestKit",
-            dependencies: ["CTestSupport", "KeepaliveModel"],
+            dependencies: ["CTestSupport", "KeepaliveModel", "KeepaliveOS"],
             path: "Tests/Support/KeepaliveTestKit",
             swiftSettings: strict
         ),

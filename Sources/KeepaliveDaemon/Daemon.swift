@@ -18,6 +18,7 @@ import SystemdKit
 /// - ``NamespaceHintsPart``: mount changes and rtnetlink NSID events, while `[namespaces]`
 ///   manages any;
 /// - ``Enforcer``: the daemon's own namespace, target 0; then ``Fleet``, the others;
+/// - ``SocketHooks``: keepalive at connection birth, in the kernel (`[sockets]`);
 /// - ``WatchdogPart``: the keep-alive pings, sent from the loop that does the work, so a
 ///   hung daemon stops pinging and systemd kills it;
 /// - ``StatusPart`` and ``MetricsPart``: what a turn changed, told to systemd and written
@@ -66,6 +67,8 @@ public final class Daemon {
         let auditor: ConnectionAuditor
         /// The other network namespaces `[namespaces]` selects.
         let fleet: Fleet
+        /// Keepalive at connection birth (`[sockets]`).
+        let sockets: SocketHooks
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit status.
@@ -106,9 +109,17 @@ public final class Daemon {
                           discovery: NamespaceDiscovery(syscalls: syscalls),
                           enter: { [syscalls] in NamespaceEntry.open($0, syscalls: syscalls) }, at: MonotonicClock.now())
         if fleet.isActive { reportNamespaceLimits(enforcer.policy) }
+        let sockets = SocketHooks(log: log, syscalls: syscalls) { enforcer.policy }
+        if let refused = sockets.start(at: MonotonicClock.now()) {
+            auditor.stop()
+            fleet.shutDown(restore: enforcer.policy.config.restoresOnStop)
+            _ = shutDown(enforcer, originals: originals)
+            return refused.rawValue
+        }
         let running = Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload,
-                              originals: originals, auditor: auditor, fleet: fleet)
+                              originals: originals, auditor: auditor, fleet: fleet, sockets: sockets)
         return PartLoop(parts(running, watchdog: watchdog), codePages: codePages, syscalls: syscalls).run {
+            sockets.stop()
             auditor.stop()
             fleet.shutDown(restore: enforcer.policy.config.restoresOnStop)
             return shutDown(enforcer, originals: originals)
@@ -124,6 +135,7 @@ public final class Daemon {
             NamespaceHintsPart(running.fleet, syscalls: syscalls),
             running.enforcer,
             running.fleet,
+            running.sockets,
         ]
         if let watchdog { parts.append(WatchdogPart(watchdog) { [notifier] in notifier.watchdog() }) }
         parts.append(StatusPart { [unowned self] now in updateStatus(running, at: now) })

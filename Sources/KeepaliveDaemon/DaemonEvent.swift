@@ -59,6 +59,10 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     case namespacesLimited = "namespaces-limited"
     /// The metrics textfile could not be written (`[metrics] textfile`).
     case metricsFailed = "metrics-failed"
+    /// The keepalive hook is in force for these workloads (`[sockets]`), or was taken off.
+    case socketsHooked = "sockets-hooked"
+    /// The kernel hooks cannot run here (`[bpf] mode = auto`: what takes over is said).
+    case bpfUnavailable = "bpf-unavailable"
 
     /// The journal `MESSAGE_ID`, fixed per event kind.
     public var messageID: String {
@@ -90,6 +94,8 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         case .namespaceReleased: "7af490fb714644a6a31d44e2d1c05ce9"
         case .namespacesLimited: "26062d8ddcd242008dccd36f63de99ae"
         case .metricsFailed: "e87c959668744ea69a520c0f9877a54a"
+        case .socketsHooked: "5d1f0c7a3e8b4f29a6c2d4e81b7f3a90"
+        case .bpfUnavailable: "b83e27d9c4a14f6e8d05a7c3e9f1b264"
         }
     }
 
@@ -97,9 +103,9 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     public var level: Logger.Level {
         switch self {
         case .applied, .corrected, .started, .stopping, .restored, .keepaliveEnabled,
-             .namespaceAdopted, .namespaceGone, .explicitValueKept, .namespaceReleased: .info
+             .namespaceAdopted, .namespaceGone, .explicitValueKept, .namespaceReleased, .socketsHooked: .info
         case .drift, .sysctlConflict, .configWarning, .reloadRejected, .watchdogClamped, .eventsLost,
-             .originalsRejected, .originalsNotSaved, .connectionsUnreaped, .auditFailed, .namespacesLimited, .metricsFailed: .warning
+             .originalsRejected, .originalsNotSaved, .connectionsUnreaped, .auditFailed, .namespacesLimited, .metricsFailed, .bpfUnavailable: .warning
         case .contested, .applyFailed, .configRejected, .checkFailed, .startFailed: .error
         }
     }

@@ -47,6 +47,18 @@ public struct DaemonConfig: Sendable, Hashable {
     /// `[namespaces.rules]`, in file order (a profile named again keeps its place and takes
     /// the later selectors).
     public var namespaceRuleLines: [NamespaceRules.Rule] = []
+    /// `[bpf] mode =`: auto (default), required or off (``HookSettings``).
+    public var bpfMode: Located<HookSettings.Mode>?
+    /// `[bpf] cgroup =`: the cgroup2 directory the programs attach to.
+    public var bpfCgroup: Located<String>?
+    /// `[bpf] pin =`: the directory on a bpf file system where links and maps are pinned.
+    public var bpfPin: Located<String>?
+    /// `[sockets] keepalive =`: none (default), matching or all.
+    public var socketsKeepalive: Located<SocketRules.Reach>?
+    /// `[sockets] profile =`: for `keepalive = all`, connections no rule matches.
+    public var socketsProfile: Located<ProfileName>?
+    /// `[sockets.rules]`, in file order, as `[namespaces.rules]`.
+    public var socketRuleLines: [SocketRules.Rule] = []
 
     public init() {}
 
@@ -155,10 +167,10 @@ public struct DaemonConfig: Sendable, Hashable {
                 return nil
             }
         },
-    ] + ValueParser.sysctlRules(\DaemonConfig.overrides))
+    ] + hookRules + ValueParser.sysctlRules(\DaemonConfig.overrides))
 
     /// One of an enum's raw values, case-insensitively.
-    private static func choice<T: RawRepresentable & CaseIterable>(_ text: String, key: String, as: T.Type,
+    static func choice<T: RawRepresentable & CaseIterable>(_ text: String, key: String, as: T.Type,
                                                                    at location: SourceLocation) -> Result<T, Diagnostic> where T.RawValue == String {
         T(rawValue: text.asciiLowercased).map { .success($0) }
             ?? .failure(.error(.invalidChoice, at: location,
@@ -180,7 +192,7 @@ public struct DaemonConfig: Sendable, Hashable {
     }
 
     /// A space-separated list of `KIND:GLOB` selectors.
-    private static func selectors(_ text: String, key: String, at location: SourceLocation) -> Result<[NamespaceSelector], Diagnostic> {
+    static func selectors(_ text: String, key: String, at location: SourceLocation) -> Result<[NamespaceSelector], Diagnostic> {
         NamespaceSelector.parseList(text).mapError { .error(.invalidChoice, at: location, "\(key): \($0.description)") }
     }
 
@@ -206,7 +218,7 @@ public struct DaemonConfig: Sendable, Hashable {
     }
 
     /// Stores a parsed value with its location, or returns the parse error.
-    private static func store<T>(_ result: Result<T, Diagnostic>, in slot: inout Located<T>?,
+    static func store<T>(_ result: Result<T, Diagnostic>, in slot: inout Located<T>?,
                                  at location: SourceLocation) -> Diagnostic? {
         switch result {
         case .success(let value): slot = Located(value, at: location); return nil

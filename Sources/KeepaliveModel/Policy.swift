@@ -9,7 +9,7 @@ public struct Policy: Sendable, Hashable {
     public let values: KeepaliveValues
     /// The file and line that set each value in ``values``.
     public let provenance: [Tunable: SourceLocation]
-    /// The other profiles `[namespaces]` can put in force, resolved, by name.
+    /// The other profiles `[namespaces]` and `[sockets]` can put in force, resolved, by name.
     public let namespaceProfiles: [ProfileName: ResolvedProfile]
 
     /// Combines a config and its resolved profile (and those its namespace rules name).
@@ -61,6 +61,8 @@ public struct Policy: Sendable, Hashable {
         var others: [ProfileName: ResolvedProfile] = [:]
         var named = config.namespaceRules.namedProfiles
         if let fallback = config.namespaceProfile { named.append((fallback.value, fallback.location)) }
+        named += config.socketRules.namedProfiles
+        if config.socketRules.reach == .all, let fallback = config.socketsProfile { named.append((fallback.value, fallback.location)) }
         for (other, location) in named where other != name && others[other] == nil {
             let (resolved, problems) = ProfileResolver.resolve(other, lookup: lookup)
             diagnostics += problems

@@ -52,7 +52,8 @@ struct ReloadOutcomeTests {
                                      auditor: ConnectionAuditor(log: daemon.log, setup: setup, metrics: daemon.metrics),
                                      fleet: Fleet(setup: setup, policy: enforcer.policy, log: daemon.log, inotify: inotify,
                                                   book: nil, discovery: NamespaceDiscovery(syscalls: setup.syscalls),
-                                                  enter: { _ in [] }, at: MonotonicClock.now()))
+                                                  enter: { _ in [] }, at: MonotonicClock.now()),
+                                     sockets: SocketHooks(log: daemon.log, syscalls: setup.syscalls) { enforcer.policy })
             startEntries = logs.entries.count
         }
 

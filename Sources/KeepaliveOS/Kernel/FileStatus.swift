@@ -13,13 +13,16 @@ public struct FileStatus: Sendable, Hashable {
     public let owner: UInt32
     /// The inode number (for a `/proc/PID/ns/net` link: the namespace's identity).
     public let inode: UInt64
+    /// The device of the file system it is on (where a mount begins, this changes).
+    public let device: UInt64
 
-    public init(kind: Kind, size: Int, mode: UInt32, owner: UInt32, inode: UInt64 = 0) {
+    public init(kind: Kind, size: Int, mode: UInt32, owner: UInt32, inode: UInt64 = 0, device: UInt64 = 0) {
         self.kind = kind
         self.size = size
         self.mode = mode
         self.owner = owner
         self.inode = inode
+        self.device = device
     }
 
     init(_ info: stat) {
@@ -29,5 +32,6 @@ public struct FileStatus: Sendable, Hashable {
         mode = UInt32(info.st_mode)
         owner = UInt32(info.st_uid)
         inode = UInt64(info.st_ino)
+        device = UInt64(info.st_dev)
     }
 }
