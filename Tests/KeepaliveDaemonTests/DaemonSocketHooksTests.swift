@@ -85,6 +85,30 @@ struct DaemonSocketHooksTests {
         #expect(try sockets.connect("legacy").accepted == Self.given)
     }
 
+    /// A reload that gives the rule another profile changes the map in place: the same
+    /// link, the next connection has the new values, no moment without a program.
+    @Test func aReloadChangesTheProfileInPlace() throws {
+        let scene = try BPFScene()
+        let daemon = try DaemonUnderTest.started(config: Self.config(scene),
+                                                 profiles: ["web": Self.profile, "cloud": Self.profile.replacingOccurrences(of: "time = 45", with: "time = 90")])
+        defer { daemon.crash() }
+        #expect(daemon.waitForEvent("sockets-hooked") != nil, "\(daemon.journalText)")
+        let attached = try scene.attached(scene.hooked)
+        let sockets = try LoopbackSockets()
+        defer { sockets.stop() }
+        try scene.sandbox.move(sockets.pid, to: scene.web)
+        _ = try sockets.listen("legacy")
+        #expect(try sockets.connect("legacy").accepted == Self.given)
+
+        let before = daemon.journal.all.count
+        try daemon.editConfig(Self.config(scene).replacingOccurrences(of: "web = cgroup:", with: "cloud = cgroup:"))
+        let changed = try #require(daemon.waitForEvent("sockets-hooked", from: before), "\(daemon.journalText)")
+        #expect(changed.entry["MESSAGE"]?.contains("/hooked/web (cloud)") == true, "\(changed.entry)")
+        #expect(try scene.attached(scene.hooked) == attached, "the same program and link")
+        let cloud = try sockets.connect("legacy").accepted
+        #expect(cloud == Self.given.merging(["TCP_KEEPIDLE": 90]) { $1 }, "\(cloud)")
+    }
+
     /// A pin directory on no bpf file system: `auto` logs one bpf-unavailable naming it and
     /// runs on; `required` exits 3 with the same words.
     @Test func withoutTheHooksAutoFallsBackAndRequiredRefuses() throws {
