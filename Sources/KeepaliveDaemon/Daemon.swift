@@ -19,6 +19,7 @@ import SystemdKit
 ///   manages any;
 /// - ``Enforcer``: the daemon's own namespace, target 0; then ``Fleet``, the others;
 /// - ``SocketHooks``: keepalive at connection birth, in the kernel (`[sockets]`);
+/// - ``SysctlWrites``: the cgroup_sysctl ring buffer: who wrote a keepalive key (`[bpf]`);
 /// - ``WatchdogPart``: the keep-alive pings, sent from the loop that does the work, so a
 ///   hung daemon stops pinging and systemd kills it;
 /// - ``StatusPart`` and ``MetricsPart``: what a turn changed, told to systemd and written
@@ -69,6 +70,8 @@ public final class Daemon {
         let fleet: Fleet
         /// Keepalive at connection birth (`[sockets]`).
         let sockets: SocketHooks
+        /// Who wrote a keepalive key (`[bpf]`).
+        let writes: SysctlWrites
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit status.
@@ -88,8 +91,20 @@ public final class Daemon {
             log.record(.checkFailed, "cannot watch \(tree.path(for: key)) with inotify: \(error); its drift is found by the periodic re-read only",
                        fields: ["SYSCTL": key.sysctlName, "PATH": tree.path(for: key)])
         }
+        // The kernel hooks, put in force with the start policy before READY=1.
+        let notices = BPFNotices()
+        var started: Enforcer?
+        let sockets = SocketHooks(log: log, syscalls: syscalls, notices: notices) { started!.policy }
+        let writes = SysctlWrites(log: log, syscalls: syscalls, notices: notices, policy: { started!.policy }, hint: { started?.hint() })
+        let hooks = { (enforcer: Enforcer) -> ExitStatus? in
+            started = enforcer
+            guard let refused = sockets.start(at: MonotonicClock.now()) ?? writes.start() else { return nil }
+            sockets.stop()
+            writes.stop()
+            return refused
+        }
         let enforcer: Enforcer, originals: Remembered?
-        switch start(tree: tree, watch: watch, reload: reload) {
+        switch start(tree: tree, watch: watch, reload: reload, beforeReady: hooks) {
         case .success(let started): (enforcer, originals) = started
         case .failure(let status): return status.rawValue
         }
@@ -109,17 +124,11 @@ public final class Daemon {
                           discovery: NamespaceDiscovery(syscalls: syscalls),
                           enter: { [syscalls] in NamespaceEntry.open($0, syscalls: syscalls) }, at: MonotonicClock.now())
         if fleet.isActive { reportNamespaceLimits(enforcer.policy) }
-        let sockets = SocketHooks(log: log, syscalls: syscalls) { enforcer.policy }
-        if let refused = sockets.start(at: MonotonicClock.now()) {
-            auditor.stop()
-            fleet.shutDown(restore: enforcer.policy.config.restoresOnStop)
-            _ = shutDown(enforcer, originals: originals)
-            return refused.rawValue
-        }
         let running = Running(signals: signals, inotify: inotify, enforcer: enforcer, reload: reload,
-                              originals: originals, auditor: auditor, fleet: fleet, sockets: sockets)
+                              originals: originals, auditor: auditor, fleet: fleet, sockets: sockets, writes: writes)
         return PartLoop(parts(running, watchdog: watchdog), codePages: codePages, syscalls: syscalls).run {
             sockets.stop()
+            writes.stop()
             auditor.stop()
             fleet.shutDown(restore: enforcer.policy.config.restoresOnStop)
             return shutDown(enforcer, originals: originals)
@@ -136,6 +145,7 @@ public final class Daemon {
             running.enforcer,
             running.fleet,
             running.sockets,
+            running.writes,
         ]
         if let watchdog { parts.append(WatchdogPart(watchdog) { [notifier] in notifier.watchdog() }) }
         parts.append(StatusPart { [unowned self] now in updateStatus(running, at: now) })

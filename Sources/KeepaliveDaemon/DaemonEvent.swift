@@ -61,6 +61,8 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     case metricsFailed = "metrics-failed"
     /// The keepalive hook is in force for these workloads (`[sockets]`), or was taken off.
     case socketsHooked = "sockets-hooked"
+    /// Another process wrote a keepalive key (the cgroup_sysctl hook): who, and what.
+    case sysctlWritten = "sysctl-written"
     /// The kernel hooks cannot run here (`[bpf] mode = auto`: what takes over is said).
     case bpfUnavailable = "bpf-unavailable"
 
@@ -96,6 +98,7 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
         case .metricsFailed: "e87c959668744ea69a520c0f9877a54a"
         case .socketsHooked: "5d1f0c7a3e8b4f29a6c2d4e81b7f3a90"
         case .bpfUnavailable: "b83e27d9c4a14f6e8d05a7c3e9f1b264"
+        case .sysctlWritten: "f04c6a2e9b7d4e13a85c1d7f2b9e6a41"
         }
     }
 
@@ -103,7 +106,7 @@ public enum DaemonEvent: String, CaseIterable, Sendable {
     public var level: Logger.Level {
         switch self {
         case .applied, .corrected, .started, .stopping, .restored, .keepaliveEnabled,
-             .namespaceAdopted, .namespaceGone, .explicitValueKept, .namespaceReleased, .socketsHooked: .info
+             .namespaceAdopted, .namespaceGone, .explicitValueKept, .namespaceReleased, .socketsHooked, .sysctlWritten: .info
         case .drift, .sysctlConflict, .configWarning, .reloadRejected, .watchdogClamped, .eventsLost,
              .originalsRejected, .originalsNotSaved, .connectionsUnreaped, .auditFailed, .namespacesLimited, .metricsFailed, .bpfUnavailable: .warning
         case .contested, .applyFailed, .configRejected, .checkFailed, .startFailed: .error

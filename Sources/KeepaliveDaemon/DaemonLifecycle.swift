@@ -9,7 +9,8 @@ import SystemdKit
 extension Daemon {
     /// Loads and applies the policy, then sends READY=1; returns the enforcer, or the exit
     /// status if the daemon cannot start.
-    func start(tree: SysctlTree, watch: SysctlWatch, reload: ReloadController) -> Result<(Enforcer, Remembered?), ExitStatus> {
+    func start(tree: SysctlTree, watch: SysctlWatch, reload: ReloadController,
+               beforeReady: (Enforcer) -> ExitStatus? = { _ in nil }) -> Result<(Enforcer, Remembered?), ExitStatus> {
         let load = setup.loadPolicy()
         guard let policy = load.policy else {
             // A file that could not be read (EMFILE, EIO) is the system's failure, not the
@@ -40,6 +41,8 @@ extension Daemon {
             reload.remember(load)
             publishState(enforcer)
             reportConflicts(policy)
+            // What else must be in force before READY=1 (the kernel hooks), or why not.
+            if let refused = beforeReady(enforcer) { return .failure(refused) }
             lastStatus = StatusLine.make(policy: policy, drift: [], contested: [], rejection: nil)
             notifier.ready(status: lastStatus)
             log.record(.started, "keepalived-tune started: \(lastStatus)", fields: ["PROFILE": policy.profile.name.rawValue])

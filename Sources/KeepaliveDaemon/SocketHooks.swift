@@ -18,15 +18,16 @@ final class SocketHooks: LoopPart {
     private var place: BPFPlace?
     private var assigned: [SocketRules.Assignment] = []
     private var inForce: [CgroupID: SocketPolicy] = [:]
-    /// The reason last said, so that it is said once.
-    private var said: BPFUnavailable?
+    /// The reasons already said, shared with the other hook.
+    private let notices: BPFNotices
     private var nextScan = Instant.never
     /// The owner of the system's cgroups (tests: their own UID).
     private let systemOwner: UInt32
 
     /// A part that reads the policy in force through `policy`.
-    init(log: EventLog, syscalls: Syscalls, systemOwner: UInt32 = 0, policy: @escaping () -> Policy) {
+    init(log: EventLog, syscalls: Syscalls, notices: BPFNotices, systemOwner: UInt32 = 0, policy: @escaping () -> Policy) {
         self.log = log
+        self.notices = notices
         self.syscalls = syscalls
         self.systemOwner = systemOwner
         self.policy = policy
@@ -113,7 +114,6 @@ final class SocketHooks: LoopPart {
         }
         assigned = assignments
         inForce = map
-        said = nil
         let list = assignments.map { "\($0.path) (\($0.profile))" }.joined(separator: ", ")
         log.record(.socketsHooked, "keepalive at connection birth (sock_ops, \(hook?.attachment.description ?? "attached")) for \(assignments.count) workloads under \(wanted.cgroup): \(list.isEmpty ? "none yet" : list)",
                    fields: ["WORKLOADS": String(assignments.count), "CGROUP": wanted.cgroup, "PIN": wanted.pins.directory, "MECHANISM": "sock_ops"])
@@ -123,9 +123,7 @@ final class SocketHooks: LoopPart {
     /// Says once why the hooks cannot run and what takes over; the reason.
     private func unavailable(_ reason: BPFUnavailable, rules policy: Policy) -> BPFUnavailable {
         nextScan = .never
-        guard said != reason else { return reason }
-        said = reason
-        guard policy.config.hookSettings.mode != .required || hook != nil else { return reason }
+        guard policy.config.hookSettings.mode != .required || hook != nil, notices.first(reason) else { return reason }
         let sweep = policy.config.keepaliveUnits.isEmpty
             ? "nothing takes over: connections keep what their applications set"
             : "the [connections] enable-keepalive sweep (pidfd_getfd, every audit-interval) takes over"
@@ -140,4 +138,13 @@ final class SocketHooks: LoopPart {
                    fields: ["BPF_MISSING": reason.missing])
         return .systemFailure
     }
+}
+
+/// The reasons the hooks could not run that were already said: each is said once, whichever
+/// hook met it first (`bpf-unavailable`).
+final class BPFNotices {
+    private var said: Set<BPFUnavailable> = []
+
+    /// Whether `reason` is new (and now counts as said).
+    func first(_ reason: BPFUnavailable) -> Bool { said.insert(reason).inserted }
 }

@@ -9,6 +9,10 @@ extension DaemonConfig {
         return rules
     }
 
+    /// Whether the config has a `[bpf]` key: then the sysctl write monitor is wanted too
+    /// (the built-in default loads no program).
+    public var configuresHooks: Bool { bpfMode != nil || bpfCgroup != nil || bpfPin != nil }
+
     /// `[bpf]`, with its defaults.
     public var hookSettings: HookSettings {
         HookSettings(mode: bpfMode?.value ?? .auto, cgroup: bpfCgroup?.value, pin: bpfPin?.value ?? HookSettings.defaultPin)

@@ -53,7 +53,8 @@ struct ReloadOutcomeTests {
                                      fleet: Fleet(setup: setup, policy: enforcer.policy, log: daemon.log, inotify: inotify,
                                                   book: nil, discovery: NamespaceDiscovery(syscalls: setup.syscalls),
                                                   enter: { _ in [] }, at: MonotonicClock.now()),
-                                     sockets: SocketHooks(log: daemon.log, syscalls: setup.syscalls) { enforcer.policy })
+                                     sockets: SocketHooks(log: daemon.log, syscalls: setup.syscalls, notices: BPFNotices()) { enforcer.policy },
+                                     writes: SysctlWrites(log: daemon.log, syscalls: setup.syscalls, notices: BPFNotices(), policy: { enforcer.policy }, hint: {}))
             startEntries = logs.entries.count
         }
 
