@@ -36,22 +36,7 @@ extension DaemonConfig {
             store(ValueParser.profileName(text, key: "profile", at: location), in: &config.socketsProfile, at: location)
         },
         .init(section: "sockets.rules", anyKey: "PROFILE") { config, key, text, location in
-            let profile: ProfileName
-            switch ValueParser.profileName(key, key: "[sockets.rules] \(key.shortened)", at: location) {
-            case .success(let name): profile = name
-            case .failure(let diagnostic): return diagnostic
-            }
-            switch socketSelectors(text, key: "rule \(profile)", at: location) {
-            case .failure(let diagnostic): return diagnostic
-            case .success(let selectors):
-                let rule = SocketRules.Rule(profile: profile, selectors: selectors, location: location)
-                if let index = config.socketRuleLines.firstIndex(where: { $0.profile == profile }) {
-                    config.socketRuleLines[index] = rule
-                } else {
-                    config.socketRuleLines.append(rule)
-                }
-                return nil
-            }
+            ruleLine(key, text, section: "sockets.rules", at: location, selectors: socketSelectors, into: &config.socketRuleLines)
         },
     ]
 

@@ -150,24 +150,33 @@ public struct DaemonConfig: Sendable, Hashable {
             store(textfile(text, at: location), in: &config.metricsTextfileSetting, at: location)
         },
         .init(section: "namespaces.rules", anyKey: "PROFILE") { config, key, text, location in
-            let profile: ProfileName
-            switch ValueParser.profileName(key, key: "[namespaces.rules] \(key.shortened)", at: location) {
-            case .success(let name): profile = name
-            case .failure(let diagnostic): return diagnostic
-            }
-            switch selectors(text, key: "rule \(profile)", at: location) {
-            case .failure(let diagnostic): return diagnostic
-            case .success(let selectors):
-                let rule = NamespaceRules.Rule(profile: profile, selectors: selectors, location: location)
-                if let index = config.namespaceRuleLines.firstIndex(where: { $0.profile == profile }) {
-                    config.namespaceRuleLines[index] = rule
-                } else {
-                    config.namespaceRuleLines.append(rule)
-                }
-                return nil
-            }
+            ruleLine(key, text, section: "namespaces.rules", at: location, selectors: selectors, into: &config.namespaceRuleLines)
         },
     ] + hookRules + ValueParser.sysctlRules(\DaemonConfig.overrides))
+
+    /// One `PROFILE = SELECTOR...` line of a rules section, added to `lines` in file order (a
+    /// profile named again keeps its place and takes the later selectors); the diagnostic if
+    /// the profile name or a selector is malformed.
+    static func ruleLine(_ key: String, _ text: String, section: String, at location: SourceLocation,
+                         selectors parse: (String, String, SourceLocation) -> Result<[NamespaceSelector], Diagnostic>,
+                         into lines: inout [NamespaceRules.Rule]) -> Diagnostic? {
+        let profile: ProfileName
+        switch ValueParser.profileName(key, key: "[\(section)] \(key.shortened)", at: location) {
+        case .success(let name): profile = name
+        case .failure(let diagnostic): return diagnostic
+        }
+        switch parse(text, "rule \(profile)", location) {
+        case .failure(let diagnostic): return diagnostic
+        case .success(let selectors):
+            let rule = NamespaceRules.Rule(profile: profile, selectors: selectors, location: location)
+            if let index = lines.firstIndex(where: { $0.profile == profile }) {
+                lines[index] = rule
+            } else {
+                lines.append(rule)
+            }
+            return nil
+        }
+    }
 
     /// One of an enum's raw values, case-insensitively.
     static func choice<T: RawRepresentable & CaseIterable>(_ text: String, key: String, as: T.Type,

@@ -7,28 +7,13 @@
 /// manager's units, found where systemd puts them (``CgroupPlacement``), never a name a user
 /// made in its delegated subtree; a user's units are `user-unit:UID/NAME`.
 public struct SocketRules: Sendable, Hashable {
-    /// `[sockets] keepalive =`.
-    public enum Reach: String, Sendable, Hashable, CaseIterable {
-        /// No connection is given anything (the default).
-        case none
-        /// The connections of workloads a rule selects.
-        case matching
-        /// Every new TCP connection under `[bpf] cgroup`: rules first, then `[sockets] profile`.
-        case all
-    }
+    /// `[sockets] keepalive =`: `none` (the default) gives nothing; `matching`, the
+    /// connections of workloads a rule selects; `all`, every new TCP connection under
+    /// `[bpf] cgroup` (rules first, then `[sockets] profile`). The words of `[namespaces] manage`.
+    public typealias Reach = NamespaceRules.Reach
 
-    /// One `PROFILE = SELECTOR...` line of `[sockets.rules]`.
-    public struct Rule: Sendable, Hashable {
-        public let profile: ProfileName
-        public let selectors: [NamespaceSelector]
-        public let location: SourceLocation
-
-        public init(profile: ProfileName, selectors: [NamespaceSelector], location: SourceLocation) {
-            self.profile = profile
-            self.selectors = selectors
-            self.location = location
-        }
-    }
+    /// One `PROFILE = SELECTOR...` line of `[sockets.rules]`, as of `[namespaces.rules]`.
+    public typealias Rule = NamespaceRules.Rule
 
     /// The selector kinds a socket rule may use: those that name a cgroup.
     public static let kinds: [NamespaceSelector.Kind] = [.unit, .userUnit, .podman, .docker, .k8s, .nspawn, .cgroup]
