@@ -63,20 +63,37 @@ struct OriginalsReuseTests {
     /// Real namespaces: one is recorded, ends, and the kernel gives its inode to a new one
     /// (``PrivateNetworkNamespace/ending(rounds:attempts:_:)``). Their cookies differ; a new
     /// book (a restart) finds the new one anew and drops the dead one's record.
+    ///
+    /// On a busy machine (tests in parallel make namespaces too) another process may take the
+    /// freed inode in every round. Then the dead namespace's record is the one a namespace
+    /// that ended would have left: the live namespace's inode under another cookie (the kernel
+    /// never gives a cookie twice), and the same checks run on it. Either way the daemon's
+    /// rule is tested on a real namespace and its real cookie, and no timing decides.
     @Test(.enabled(if: PrivateNetworkNamespace.unavailableReason == nil, "needs root for network namespaces"))
     func aNamespaceGivenADeadOnesInodeIsNotGivenItsOriginals() throws {
         let fixture = try Fixture()
         let tree = try fixture.tree(Self.found).tree
+        func key(_ namespace: PrivateNetworkNamespace) throws -> Originals.Key {
+            try namespace.run { Originals.Key(inode: NetworkNamespace.current(syscalls: .live) ?? 0, cookie: NetworkNamespace.cookie(syscalls: .live)) }
+        }
         let outcome = try PrivateNetworkNamespace.ending { namespace in
-            let old = try namespace.run { Originals.Key(inode: NetworkNamespace.current(syscalls: .live) ?? 0, cookie: NetworkNamespace.cookie(syscalls: .live)) }
+            let old = try key(namespace)
             let before = fixture.book()
             #expect(before.recall(old, tree: tree)?.values == Self.found)
             before.flush()
             return old
         }
-        let (old, reused) = try #require(outcome.map { ($0.noted, $0.reused) }, "in every round, another namespace took the inode first")
+        let old: Originals.Key, reused: PrivateNetworkNamespace
+        if let outcome {
+            (old, reused) = (outcome.noted, outcome.reused)
+        } else {
+            reused = try PrivateNetworkNamespace()
+            let live = try key(reused)
+            old = Originals.Key(inode: live.inode, cookie: live.cookie &+ 1_000_000)
+            #expect(fixture.store.save(Originals(boot: fixture.boot, records: [old: .init(values: Self.found, foundAt: 1)])) == nil)
+        }
         #expect(old.cookie != 0, "this kernel has SO_NETNS_COOKIE")
-        let new = try reused.run { Originals.Key(inode: NetworkNamespace.current(syscalls: .live) ?? 0, cookie: NetworkNamespace.cookie(syscalls: .live)) }
+        let new = try key(reused)
         #expect(new.inode == old.inode && new.cookie != old.cookie)
         #expect(fixture.saved()?.records[old]?.values == Self.found)
         let restarted = fixture.book()
