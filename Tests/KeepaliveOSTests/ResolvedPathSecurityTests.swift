@@ -77,6 +77,9 @@ struct UnresolvableProfileLinkTests {
     /// follow it. The check fails closed.
     @Test func aLinkWhoseRealPathIsTooLongIsRefusedNotRead() throws {
         let directory = try TemporaryDirectory()
+        // Deeper than PATH_MAX: FileManager cannot remove it (TemporaryDirectory's deinit
+        // would leave it behind); rm(1) walks it with openat(2).
+        defer { _ = try? ChildProcess.run(["rm", "-rf", "--one-file-system", directory.url("outside")]) }
         let deep = String(repeating: "d", count: 250)
         // 20 levels of 250-character names: over 5,000 bytes, made one level at a time.
         // (No single link may name more than PATH_MAX bytes: two hops, ten levels each.)
