@@ -33,9 +33,6 @@ final class SocketHooks: LoopPart {
         self.policy = policy
     }
 
-    /// Whether the hook is in force.
-    var isHooked: Bool { hook != nil }
-
     /// Puts the start policy in force; the exit status when `mode = required` and the hooks
     /// cannot run.
     func start(at now: Instant) -> ExitStatus? {
@@ -45,12 +42,9 @@ final class SocketHooks: LoopPart {
 
     func deadline(at now: Instant) -> Instant { nextScan }
 
+    /// A new policy, or the rescan that takes in cgroups made since.
     func wake(at now: Instant, ready: borrowing Poller, turn: Activity) -> Activity {
-        if turn.contains(.reconfigured) {
-            _ = configure(at: now)
-            return .ranCode
-        }
-        guard now >= nextScan else { return [] }
+        guard turn.contains(.reconfigured) || now >= nextScan else { return [] }
         _ = configure(at: now)
         return .ranCode
     }
@@ -123,6 +117,7 @@ final class SocketHooks: LoopPart {
     /// Says once why the hooks cannot run and what takes over; the reason.
     private func unavailable(_ reason: BPFUnavailable, rules policy: Policy) -> BPFUnavailable {
         nextScan = .never
+        // `required` at start says it in the refusal instead (``refuse(_:)``).
         guard policy.config.hookSettings.mode != .required || hook != nil, notices.first(reason) else { return reason }
         let sweep = policy.config.keepaliveUnits.isEmpty
             ? "nothing takes over: connections keep what their applications set"
